@@ -1,0 +1,4 @@
+noinst_LIBRARIES += src/global/libglobal.a
+src_global_libglobal_a_SOURCES = \
+	src/global/params.c src/global/params.h \
+	src/global/dmconfig.c

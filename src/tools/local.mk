@@ -1,0 +1,6 @@
+sbin_PROGRAMS += src/tools/dirmailctl
+src_tools_dirmailctl_SOURCES = \
+	src/tools/dirmailctl.c src/tools/ctl.h \
+	src/tools/ctl_config.c \
+	src/tools/ctl_map.c
+src_tools_dirmailctl_LDADD = $(DM_LIBS) $(DM_EXTLIBS)

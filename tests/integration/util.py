@@ -1,0 +1,50 @@
+"""Helpers shared by the integration tests: where the built programs are,
+free ports, and running dirmailctl."""
+
+import os
+import pathlib
+import socket
+import subprocess
+
+SRCDIR = pathlib.Path(__file__).resolve().parents[2]
+BUILDDIR = pathlib.Path(os.environ.get("DIRMAIL_BUILDDIR", SRCDIR / "build"))
+
+
+def program(name):
+    """Return the path of a built program (dirmailctl, dirmaild, testsvc...)."""
+    for sub in ("src/tools", "src/master", "src/auth", "src/smtpd",
+                "src/queue", "src/delivery", "src/imapd", "src/pop3d",
+                "tests/svc"):
+        path = BUILDDIR / sub / name
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    raise FileNotFoundError(f"{name} is not built under {BUILDDIR}")
+
+
+def free_port(host="127.0.0.1"):
+    """Return a TCP port that is free on HOST right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def write_config(path, params):
+    """Write a dirmail.cf with PARAMS (a dict) to PATH and return PATH."""
+    path = pathlib.Path(path)
+    path.write_text("".join(f"{k} = {v}\n" for k, v in params.items()))
+    return str(path)
+
+
+def ctl(*args, config=None, input=None, timeout=60, env=None):
+    """Run dirmailctl with ARGS; return the CompletedProcess (text mode)."""
+    cmd = [program("dirmailctl")]
+    if config is not None:
+        cmd += ["-c", str(config)]
+    cmd += [str(a) for a in args]
+    full_env = dict(os.environ)
+    full_env.pop("DIRMAIL_CONFIG", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run(cmd, input=input, capture_output=True, text=True,
+                          timeout=timeout, env=full_env)

@@ -1,0 +1,9 @@
+# Unit tests (cmocka) run by "make check"; integration tests (pytest) are
+# run by ./dev test against the built tree.
+TEST_LDADD = $(DM_LIBS) $(DM_EXTLIBS) $(CMOCKA_LIBS)
+TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+
+include tests/unit/lib.mk
+include tests/unit/maps.mk
+include tests/unit/ldap.mk
+include tests/svc/local.mk
