@@ -7,6 +7,7 @@
  * sample conf/dirmail.cf all come from this one table.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/cfg.h"
@@ -24,5 +25,10 @@ extern const size_t dirmail_params_count;
  */
 int dirmail_config_load(const char *path_opt, char *const *overrides,
     struct cfg **cfg_r, char **error_r);
+
+/* As dirmail_config_load(); a missing file reads as all defaults when
+   ALLOW_MISSING is true ("dirmailctl config -d"). */
+int dirmail_config_load_ex(const char *path_opt, char *const *overrides,
+    bool allow_missing, struct cfg **cfg_r, char **error_r);
 
 #endif

@@ -20,7 +20,9 @@ static bool log_verbose;
 void
 log_open(const char *service, enum log_dest dest)
 {
-	if (service != NULL && *service != '\0')
+	if (dest == LOG_DEST_PLAIN && service != NULL)
+		snprintf(log_ident_buf, sizeof(log_ident_buf), "%s", service);
+	else if (service != NULL && *service != '\0')
 		snprintf(log_ident_buf, sizeof(log_ident_buf), "dirmail/%s",
 		    service);
 	else
@@ -60,6 +62,8 @@ log_vwrite(int prio, const char *prefix, const char *fmt, va_list ap)
 			*p = ' ';
 	if (log_dest == LOG_DEST_SYSLOG) {
 		syslog(prio, "%s%s", prefix, text);
+	} else if (log_dest == LOG_DEST_PLAIN) {
+		fprintf(stderr, "%s: %s%s\n", log_ident_buf, prefix, text);
 	} else {
 		now = time(NULL);
 		localtime_r(&now, &tm);

@@ -16,10 +16,11 @@
 enum log_dest {
 	LOG_DEST_SYSLOG,	/* syslog(3), facility LOG_MAIL */
 	LOG_DEST_STDERR,	/* stderr, with a time stamp */
+	LOG_DEST_PLAIN,		/* stderr as "SERVICE: text", for commands */
 };
 
 /*
- * Start logging as "dirmail/SERVICE".  May be called again, e.g. after a
+ * Start logging as "dirmail/SERVICE" (as "SERVICE" with LOG_DEST_PLAIN).  May be called again, e.g. after a
  * fork, to change the service name or the destination.
  */
 void log_open(const char *service, enum log_dest dest);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +41,15 @@ xcalloc(size_t nmemb, size_t size)
 void *
 xreallocarray(void *ptr, size_t nmemb, size_t size)
 {
+	size_t total;
 	void *p;
 
 	if (size != 0 && nmemb > SIZE_MAX / size)
 		out_of_memory(SIZE_MAX);
-	p = realloc(ptr, nmemb * size ? nmemb * size : 1);
+	total = nmemb * size;
+	p = realloc(ptr, total != 0 ? total : 1);
 	if (p == NULL)
-		out_of_memory(nmemb * size);
+		out_of_memory(total);
 	return p;
 }
 
