@@ -1,0 +1,389 @@
+/*
+ * dirmailctl config: print parameters like postconf(1).
+ * dirmailctl check: validate the whole configuration.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "global/params.h"
+#include "lib/cfg.h"
+#include "lib/listen.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+#include "maps/maps.h"
+#include "tools/ctl.h"
+
+#define CONFIG_DEFAULTS	0x01	/* -d: print defaults */
+#define CONFIG_NONDEF	0x02	/* -n: only values set explicitly */
+#define CONFIG_EXPAND	0x04	/* -x: expand $name */
+#define CONFIG_VALUE	0x08	/* -h: value only */
+#define CONFIG_MAN	0x10	/* --man: roff for dirmail.cf(5) */
+
+/* Print one parameter as the flags ask. */
+static void
+config_print(const struct cfg *cfg, const struct cfg_param *p, int flags)
+{
+	const char *value = flags & CONFIG_DEFAULTS ? p->def :
+	    cfg_raw(cfg, p->name, NULL);
+	char *expanded = NULL;
+
+	if (flags & CONFIG_EXPAND) {
+		expanded = cfg_expand(cfg, value);
+		value = expanded;
+	}
+	if (flags & CONFIG_VALUE)
+		printf("%s\n", value);
+	else
+		printf("%s =%s%s\n", p->name, *value != '\0' ? " " : "",
+		    value);
+	free(expanded);
+}
+
+/* Escape TEXT for roff: backslashes and leading dots or quotes. */
+static void
+roff_put(const char *text)
+{
+	const char *p;
+
+	if (*text == '.' || *text == '\'')
+		fputs("\\&", stdout);
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '\\')
+			fputs("\\e", stdout);
+		else if (*p == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*p);
+	}
+}
+
+/* Print the parameter list of dirmail.cf(5) from the table. */
+static void
+config_print_man(void)
+{
+	const struct cfg_param *p;
+	size_t i;
+
+	for (i = 0; i < dirmail_params_count; i++) {
+		p = &dirmail_params[i];
+		printf(".TP\n.BR %s \" (%s", p->name, cfg_type_name(p->type));
+		if (p->choices != NULL) {
+			fputs(": ", stdout);
+			roff_put(p->choices);
+		}
+		fputs(", default: ", stdout);
+		roff_put(*p->def != '\0' ? p->def : "empty");
+		printf(")\"\n");
+		roff_put(p->help);
+		printf(".\n");
+	}
+}
+
+/* Parse the options of "config"; return -1 on a usage error. */
+static int
+config_options(int argc, char **argv, int *flags_r)
+{
+	int i;
+
+	*flags_r = 0;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--man") == 0) {
+			*flags_r |= CONFIG_MAN;
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1;
+		for (const char *o = argv[i] + 1; *o != '\0'; o++) {
+			switch (*o) {
+			case 'd': *flags_r |= CONFIG_DEFAULTS; break;
+			case 'n': *flags_r |= CONFIG_NONDEF; break;
+			case 'x': *flags_r |= CONFIG_EXPAND; break;
+			case 'h': *flags_r |= CONFIG_VALUE; break;
+			default: return -1;
+			}
+		}
+	}
+	if ((*flags_r & CONFIG_DEFAULTS) && (*flags_r & CONFIG_NONDEF))
+		return -1;
+	return i;
+}
+
+int
+ctl_config_main(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+	const struct cfg_param *p;
+	struct cfg *cfg;
+	char *error;
+	int flags, first, i, ret = 0;
+	size_t j;
+
+	first = config_options(argc, argv, &flags);
+	if (first < 0) {
+		fprintf(stderr, "usage: dirmailctl config [-n|-d] [-x] [-h] "
+		    "[NAME...]\n");
+		return CTL_EX_USAGE;
+	}
+	if (flags & CONFIG_MAN) {
+		config_print_man();
+		return 0;
+	}
+	if (dirmail_config_load_ex(ctx->config_path, ctx->overrides,
+	    (flags & CONFIG_DEFAULTS) != 0, &cfg, &error) < 0) {
+		log_error("%s", error);
+		free(error);
+		return 2;
+	}
+	for (i = first; i < argc; i++) {
+		p = cfg_param_find(dirmail_params, dirmail_params_count,
+		    argv[i]);
+		if (p == NULL) {
+			log_warning("%s: unknown parameter", argv[i]);
+			ret = 1;
+			continue;
+		}
+		config_print(cfg, p, flags);
+	}
+	for (j = 0; first == argc && j < dirmail_params_count; j++) {
+		p = &dirmail_params[j];
+		if (!(flags & CONFIG_NONDEF) || cfg_is_set(cfg, p->name))
+			config_print(cfg, p, flags);
+	}
+	cfg_free(&cfg);
+	return ret;
+}
+
+/* The state of one "check" run: counts what it found. */
+struct check {
+	const struct cfg *cfg;
+	int errors;
+	int warnings;
+};
+
+/* Report a problem found by "check". */
+static void __attribute__((format(printf, 3, 4)))
+check_report(struct check *chk, bool fatal, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (fatal) {
+		log_error("%s", buf);
+		chk->errors++;
+	} else {
+		log_warning("%s", buf);
+		chk->warnings++;
+	}
+}
+
+/* Check that every listener spec parses. */
+static void
+check_listeners(struct check *chk)
+{
+	struct listen_spec spec;
+	const struct cfg_param *p;
+	const char *why;
+	char *const *w;
+	size_t i;
+	size_t len;
+
+	for (i = 0; i < dirmail_params_count; i++) {
+		p = &dirmail_params[i];
+		len = strlen(p->name);
+		if (len < 7 || strcmp(p->name + len - 7, "_listen") != 0)
+			continue;
+		for (w = cfg_list(chk->cfg, p->name); *w != NULL; w++) {
+			if (listen_parse(*w, &spec, &why) < 0)
+				check_report(chk, true, "%s: %s: %s", p->name,
+				    *w, why);
+			else
+				listen_spec_clear(&spec);
+		}
+	}
+}
+
+/* Check the file parameters: readable, and private keys not readable by
+   others. */
+static void
+check_files(struct check *chk)
+{
+	const struct cfg_param *p;
+	const char *path;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < dirmail_params_count; i++) {
+		p = &dirmail_params[i];
+		if (p->type != CFG_FILE)
+			continue;
+		path = cfg_file(chk->cfg, p->name);
+		if (*path == '\0' || strstr(p->name, "directory") != NULL)
+			continue;
+		if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
+			check_report(chk, true, "%s: %s: %s", p->name, path,
+			    strerror(errno));
+			continue;
+		}
+		if (strstr(p->name, "key") != NULL && (st.st_mode & 0004))
+			check_report(chk, false, "%s: %s: private key is "
+			    "readable by everyone", p->name, path);
+	}
+}
+
+/* Check that one table opens and answers a probe lookup. */
+static void
+check_table(struct check *chk, const char *param, const char *spec)
+{
+	struct map *map;
+	char *error, *value = NULL;
+	const char *why;
+	char *db;
+	struct stat st;
+
+	if (map_open(spec, &map, &error) < 0) {
+		check_report(chk, true, "%s: %s", param, error);
+		free(error);
+		return;
+	}
+	if (map_lookup(map, "dirmail-check-probe", &value, &why) ==
+	    MAP_ERROR) {
+		db = strncmp(spec, "lmdb:", 5) == 0 ?
+		    xasprintf("%s.lmdb", spec + 5) : NULL;
+		if (db != NULL && stat(db, &st) < 0 && errno == ENOENT)
+			check_report(chk, false, "%s: %s: %s does not exist "
+			    "yet; build it with \"dirmailctl map build %s\"",
+			    param, spec, db, spec + 5);
+		else
+			check_report(chk, true, "%s: %s: %s", param, spec,
+			    why);
+		free(db);
+	}
+	free(value);
+	map_close(&map);
+}
+
+/* Open every table of every table-list parameter. */
+static void
+check_tables(struct check *chk)
+{
+	const struct cfg_param *p;
+	char *const *w;
+	size_t i;
+
+	for (i = 0; i < dirmail_params_count; i++) {
+		p = &dirmail_params[i];
+		if (p->type != CFG_TABLE_LIST)
+			continue;
+		for (w = cfg_list(chk->cfg, p->name); *w != NULL; w++)
+			check_table(chk, p->name, *w);
+	}
+}
+
+/* Check the users and groups the services run as. */
+static void
+check_accounts(struct check *chk)
+{
+	static const char *const users[] = { "dirmail_user", "mail_owner" };
+	const struct passwd *pw;
+	const char *name;
+	size_t i;
+
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		name = cfg_str(chk->cfg, users[i]);
+		if (getpwnam(name) == NULL)
+			check_report(chk, false, "%s: no such user: %s",
+			    users[i], name);
+	}
+	name = cfg_str(chk->cfg, "dirmail_group");
+	if (getgrnam(name) == NULL)
+		check_report(chk, false, "dirmail_group: no such group: %s",
+		    name);
+	pw = getpwnam(cfg_str(chk->cfg, "dirmail_user"));
+	if (pw != NULL && pw->pw_uid == 0)
+		check_report(chk, true, "dirmail_user: must not be root");
+}
+
+/* Rules that tie several parameters together. */
+static void
+check_cross(struct check *chk)
+{
+	const struct cfg *cfg = chk->cfg;
+	bool have_cert = *cfg_file(cfg, "smtpd_tls_cert_file") != '\0';
+	bool have_ssl = *cfg_file(cfg, "ssl_cert") != '\0';
+
+	if (cfg_duration(cfg, "minimal_backoff_time") >
+	    cfg_duration(cfg, "maximal_backoff_time"))
+		check_report(chk, true, "minimal_backoff_time is larger than "
+		    "maximal_backoff_time");
+	if (cfg_int(cfg, "last_valid_uid") != 0 &&
+	    cfg_int(cfg, "first_valid_uid") > cfg_int(cfg, "last_valid_uid"))
+		check_report(chk, true, "first_valid_uid is larger than "
+		    "last_valid_uid");
+	if (!have_cert && *cfg_list(cfg, "smtps_listen") != NULL)
+		check_report(chk, true, "smtps_listen needs "
+		    "smtpd_tls_cert_file");
+	if (!have_cert && strcmp(cfg_str(cfg, "smtpd_tls_security_level"),
+	    "encrypt") == 0)
+		check_report(chk, true, "smtpd_tls_security_level = encrypt "
+		    "needs smtpd_tls_cert_file");
+	if (!have_ssl && (*cfg_list(cfg, "imaps_listen") != NULL ||
+	    *cfg_list(cfg, "pop3s_listen") != NULL))
+		check_report(chk, true, "imaps_listen and pop3s_listen need "
+		    "ssl_cert");
+}
+
+/* Warn about a configuration file that others may change. */
+static void
+check_config_file(struct check *chk)
+{
+	struct stat st;
+
+	if (stat(cfg_path(chk->cfg), &st) == 0 && (st.st_mode & 0022))
+		check_report(chk, true, "%s: writable by group or others",
+		    cfg_path(chk->cfg));
+}
+
+int
+ctl_check_main(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct check chk = { NULL, 0, 0 };
+	struct cfg *cfg;
+	char *error;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: dirmailctl check\n");
+		return CTL_EX_USAGE;
+	}
+	(void)argv;
+	if (dirmail_config_load(ctx->config_path, ctx->overrides, &cfg,
+	    &error) < 0) {
+		log_error("%s", error);
+		free(error);
+		return 2;
+	}
+	chk.cfg = cfg;
+	check_config_file(&chk);
+	check_listeners(&chk);
+	check_files(&chk);
+	check_tables(&chk);
+	check_accounts(&chk);
+	check_cross(&chk);
+	printf("%s: %d error%s, %d warning%s\n", cfg_path(cfg), chk.errors,
+	    chk.errors == 1 ? "" : "s", chk.warnings,
+	    chk.warnings == 1 ? "" : "s");
+	cfg_free(&cfg);
+	return chk.errors > 0 ? 1 : 0;
+}
