@@ -1,1 +1,2 @@
-# (empty until this component lands)
+dist_man_MANS = doc/dirmail.cf.5 doc/dirmaild.8 doc/dirmailctl.8
+EXTRA_DIST += doc/dirmail.cf.5.in doc/update-params

@@ -1,0 +1,146 @@
+"""dirmailctl config and check, the sample configuration and the man page,
+through the built dirmailctl."""
+
+import os
+import re
+import subprocess
+
+from util import SRCDIR, ctl, program, write_config
+
+
+def test_config_n_prints_only_what_the_file_sets(tmp_path):
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "myhostname": "mail.example.com",
+        "relayhost": "[smtp.example.net]:587",
+    })
+    r = ctl("config", "-n", config=cfg)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "myhostname = mail.example.com",
+        "relayhost = [smtp.example.net]:587",
+    ]
+
+
+def test_config_d_prints_defaults_without_a_file(tmp_path):
+    r = ctl("config", "-d", "smtpd_relay_restrictions", "message_size_limit",
+            config=tmp_path / "absent.cf")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "smtpd_relay_restrictions = permit_mynetworks, "
+        "permit_sasl_authenticated, defer_unauth_destination",
+        "message_size_limit = 10240000",
+    ]
+
+
+def test_config_all_lists_every_parameter_once(tmp_path):
+    cfg = write_config(tmp_path / "dirmail.cf", {})
+    r = ctl("config", config=cfg)
+    assert r.returncode == 0
+    names = [line.split(" =")[0] for line in r.stdout.splitlines()]
+    assert len(names) == len(set(names)) > 100
+    for name in ("virtual_alias_maps", "mail_location", "ssl_cert",
+                 "smtpd_listen", "passdb", "auth_username_format"):
+        assert name in names
+
+
+def test_config_x_expands_and_h_prints_the_value(tmp_path):
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "mydomain": "example.org", "myhostname": "mx.$mydomain",
+        "myorigin": "$mydomain",
+    })
+    r = ctl("config", "-x", "-h", "myhostname", "smtpd_banner", config=cfg)
+    assert r.stdout.splitlines() == ["mx.example.org",
+                                     "mx.example.org ESMTP dirmail"]
+    raw = ctl("config", "myorigin", config=cfg)
+    assert raw.stdout == "myorigin = $mydomain\n"
+
+
+def test_config_unknown_name_warns_and_fails(tmp_path):
+    cfg = write_config(tmp_path / "dirmail.cf", {})
+    r = ctl("config", "no_such_parameter", config=cfg)
+    assert r.returncode == 1
+    assert "no_such_parameter: unknown parameter" in r.stderr
+
+
+def test_unknown_parameter_in_file_is_a_warning_with_its_line(tmp_path):
+    path = tmp_path / "dirmail.cf"
+    path.write_text("myorigin = example.com\nsmtpd_foo = bar\n")
+    r = ctl("config", "-n", config=path)
+    assert r.returncode == 0
+    assert f"warning: {path}:2: smtpd_foo: unknown parameter" in r.stderr
+
+
+def test_bad_value_names_file_line_and_parameter(tmp_path):
+    path = tmp_path / "dirmail.cf"
+    path.write_text("# comment\nmyorigin = example.com\n"
+                    "message_size_limit =\n  ten megabytes\n")
+    for cmd in (["config"], ["check"]):
+        r = ctl(*cmd, config=path)
+        assert r.returncode == 2
+        assert (f"{path}:3: message_size_limit: not a number"
+                in r.stderr), r.stderr
+
+
+def test_dirmail_config_environment_variable(tmp_path):
+    cfg = write_config(tmp_path / "env.cf", {"myorigin": "env.example"})
+    r = ctl("config", "-h", "myorigin", env={"DIRMAIL_CONFIG": cfg})
+    assert r.stdout == "env.example\n"
+
+
+def test_override_option_wins(tmp_path):
+    cfg = write_config(tmp_path / "dirmail.cf", {"myorigin": "file.example"})
+    r = subprocess.run([program("dirmailctl"), "-c", cfg,
+                        "-o", "myorigin=cli.example", "config", "-h",
+                        "myorigin"], capture_output=True, text=True)
+    assert r.stdout == "cli.example\n"
+
+
+def test_sample_configuration_passes_check():
+    r = ctl("check", config=SRCDIR / "conf" / "dirmail.cf")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"dirmail\.cf: 0 errors", r.stdout)
+
+
+def test_check_reports_each_problem(tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("not really a key\n")
+    key.chmod(0o644)
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "smtpd_listen": "127.0.0.1:notaport",
+        "smtps_listen": "127.0.0.1:4650",
+        "smtpd_tls_key_file": str(key),
+        "ssl_cert": str(tmp_path / "missing.pem"),
+        "virtual_alias_maps": f"texthash:{tmp_path}/nonexistent",
+        "minimal_backoff_time": "2h",
+        "maximal_backoff_time": "1h",
+    })
+    r = ctl("check", config=cfg)
+    assert r.returncode == 1
+    err = r.stderr
+    assert "smtpd_listen: 127.0.0.1:notaport" in err
+    assert "smtps_listen needs smtpd_tls_cert_file" in err
+    assert f"ssl_cert: {tmp_path}/missing.pem: No such file" in err
+    assert "private key is readable by everyone" in err
+    assert "virtual_alias_maps" in err and "nonexistent" in err
+    assert "minimal_backoff_time is larger than maximal_backoff_time" in err
+
+
+def test_check_refuses_a_world_writable_config(tmp_path):
+    cfg = write_config(tmp_path / "dirmail.cf", {})
+    os.chmod(cfg, 0o666)
+    r = ctl("check", config=cfg)
+    assert r.returncode == 1
+    assert "writable by group or others" in r.stderr
+
+
+def test_man_page_lists_every_parameter_of_the_table():
+    r = ctl("config", "--man")
+    assert r.returncode == 0
+    page = (SRCDIR / "doc" / "dirmail.cf.5").read_text()
+    begin = page.index('.\\" BEGIN PARAMETERS\n') + len('.\\" BEGIN PARAMETERS\n')
+    end = page.index('.\\" END PARAMETERS')
+    assert page[begin:end] == r.stdout, \
+        "doc/dirmail.cf.5 is out of date: run doc/update-params"
+    table = ctl("config", "-d").stdout
+    for line in table.splitlines():
+        assert f".BR {line.split(' =')[0]} " in page
