@@ -207,6 +207,13 @@ test_regexp(void **state)
 	for (i = 0; i < sizeof(regexp_cases) / sizeof(regexp_cases[0]); i++)
 		check_lookup(map, regexp_cases[i].key, regexp_cases[i].want);
 	map_close(&map);
+	/* "m": "^" and "$" match at line breaks inside the key. */
+	map = open_text("regexp", "/^second$/m MULTI\n/^first/ FIRST\n");
+	check_lookup(map, "first\nsecond", "MULTI");
+	map_close(&map);
+	map = open_text("regexp", "/^second$/ MULTI\n/^first/ FIRST\n");
+	check_lookup(map, "first\nsecond", "FIRST");
+	map_close(&map);
 }
 
 /* regexp: a bad line stops the open with file:line and the reason. */
