@@ -56,11 +56,22 @@ list_has(const struct cfg *cfg, const char *name, const char *word)
 	return false;
 }
 
+/* True when one of the listener parameters of DEF is set in CFG. */
+static bool
+service_listens(const struct service_def *def, const struct cfg *cfg)
+{
+	const char *const *param;
+
+	for (param = def->listen; *param != NULL; param++)
+		if (*cfg_list(cfg, *param) != NULL)
+			return true;
+	return false;
+}
+
 bool
 service_def_wanted(const struct service_def *def, const struct cfg *cfg)
 {
 	const struct service_def *with;
-	const char *const *param;
 
 	if (def->runs_with != NULL) {
 		with = service_def_find(def->runs_with);
@@ -69,10 +80,7 @@ service_def_wanted(const struct service_def *def, const struct cfg *cfg)
 	if (def->protocol != NULL && !list_has(cfg, "protocols",
 	    def->protocol))
 		return false;
-	for (param = def->listen; *param != NULL; param++)
-		if (*cfg_list(cfg, *param) != NULL)
-			return true;
-	return false;
+	return service_listens(def, cfg);
 }
 
 void
@@ -99,6 +107,10 @@ services_configure(struct master *m)
 	for (i = 0; i < m->n_services; i++) {
 		s = &m->services[i];
 		s->enabled = service_def_wanted(s->def, m->conf->cfg);
+		if (!s->enabled && s->def->protocol != NULL &&
+		    service_listens(s->def, m->conf->cfg))
+			log_info("service %s: %s is not in protocols; "
+			    "not started", s->def->name, s->def->protocol);
 		free(s->program);
 		s->program = xasprintf("%s/%s", dir, s->def->name);
 		log_debug("service %s: %s", s->def->name,

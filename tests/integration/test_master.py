@@ -13,6 +13,7 @@ import time
 import pytest
 
 from dirmail_fixture import pid_alive, wait_for
+from util import free_port
 
 SMTPD = {"smtpd": "testsvc"}
 
@@ -51,6 +52,33 @@ def test_listeners_answer_and_pass_their_names(dirmail):
                      r"submission_listen:pickup_listen", d.log())
 
 
+def test_overrides_apply_and_reach_the_services(dirmail):
+    port = free_port()
+    d = dirmail(listen=["smtpd_listen"], services=SMTPD,
+                args=["-o", f"submission_listen=127.0.0.1:{port}"])
+    d.ports["submission_listen"] = port
+    f = greeting_fields(d.talk("submission_listen"))
+    assert f["name"] == "submission_listen"
+    assert f["foreground"] == "1"
+    assert f["overrides"] == f"submission_listen=127.0.0.1:{port}"
+
+
+def test_protocols_decides_whether_imapd_runs(dirmail):
+    port = free_port()
+    d = dirmail(listen=["smtpd_listen"], params={
+        "protocols": "pop3", "imap_listen": f"127.0.0.1:{port}"},
+        services={"smtpd": "testsvc", "imapd": "testsvc"})
+    d.wait_log(r"service imapd: imap is not in protocols; not started")
+    d.ports["imap_listen"] = port
+    with pytest.raises(ConnectionRefusedError):
+        d.connect("imap_listen").close()
+    since = d.mark()
+    d.write_config(protocols="imap pop3")
+    d.reload()
+    d.wait_log(r"service imapd started", since=since)
+    assert greeting_fields(d.talk("imap_listen"))["name"] == "imap_listen"
+
+
 def test_missing_service_program_is_logged_once_and_skipped(dirmail):
     d = dirmail(listen=["smtpd_listen", "imap_listen"], services=SMTPD)
     d.wait_log(r"warning: service imapd: .*/imapd is not installed; "
@@ -82,12 +110,12 @@ def test_restart_backoff_grows_to_the_limit_and_resets(dirmail):
                 params={"service_throttle_time": "2s"})
     waits = []
     for _ in range(3):
+        start = time.monotonic()
         line = crash(d, "smtpd_listen")
         waits.append(int(re.search(r"restarting in (\d+)s", line).group(1)))
-        start = time.monotonic()
         d.talk("smtpd_listen")
         # The restart waits for the back-off: no fork storm.
-        assert time.monotonic() - start >= waits[-1] - 0.3
+        assert time.monotonic() - start >= waits[-1]
     assert waits == [1, 2, 2]
     # A service that ran longer than service_throttle_time starts over.
     time.sleep(2.2)

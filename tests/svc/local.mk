@@ -3,3 +3,12 @@
 check_PROGRAMS += tests/svc/testsvc
 tests_svc_testsvc_SOURCES = tests/svc/testsvc.c
 tests_svc_testsvc_LDADD = $(DM_LIBS) $(DM_EXTLIBS)
+
+# Unit tests of the listener specs the master opens (src/lib/listen.c).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/svc/test_listen
+TESTS += tests/svc/test_listen
+tests_svc_test_listen_SOURCES = tests/svc/test_listen.c
+tests_svc_test_listen_CFLAGS = $(TEST_CFLAGS)
+tests_svc_test_listen_LDADD = $(TEST_LDADD)
+endif

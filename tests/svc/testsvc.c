@@ -7,6 +7,7 @@
  * LISTEN_PID, LISTEN_FDNAMES) and answers every connection with
  *
  *	testsvc name=NAME uid=UID gid=GID pid=PID config=FILE groups=G,..
+ *	    foreground=0|1 overrides=NAME=VALUE,...
  *
  * then reads one line: "crash" aborts, "exit N" exits with status N,
  * "ignore-term" makes it ignore SIGTERM; anything else closes the
@@ -42,6 +43,8 @@ struct conn {
 static char **fd_names;
 static int n_listen;
 static const char *config = "";
+static bool foreground;
+static struct str overrides = STR_INIT;
 static struct conn conns[MAX_FDS];
 
 /* Take the listening sockets from the environment. */
@@ -103,8 +106,9 @@ accept_one(int i)
 	}
 	groups = groups_text();
 	greeting = xasprintf("testsvc name=%s uid=%ld gid=%ld pid=%ld "
-	    "config=%s groups=%s\n", fd_names[i], (long)getuid(),
-	    (long)getgid(), (long)getpid(), config, groups);
+	    "config=%s groups=%s foreground=%d overrides=%s\n", fd_names[i],
+	    (long)getuid(), (long)getgid(), (long)getpid(), config, groups,
+	    foreground, str_c(&overrides));
 	if (write(fd, greeting, strlen(greeting)) < 0)
 		log_warning("write: %m");
 	free(greeting);
@@ -193,7 +197,6 @@ serve(void)
 int
 main(int argc, char **argv)
 {
-	bool foreground = false;
 	size_t j;
 	int ch;
 
@@ -206,6 +209,8 @@ main(int argc, char **argv)
 			foreground = true;
 			break;
 		case 'o':
+			str_appendf(&overrides, "%s%s",
+			    overrides.len > 0 ? "," : "", optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: testsvc [-c FILE] "
