@@ -302,6 +302,14 @@ class Dirmail:
     def kill(self):
         """Kill dirmaild and every child it left."""
         pids = list(self.extra_pids)
+        try:
+            pid = self.pid
+            cmdline = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"dirmaild" in cmdline and pid not in pids:
+                self.extra_pids.append(pid)
+                pids.append(pid)
+        except (OSError, ValueError):
+            pass
         if self.proc is not None and self.proc.poll() is None:
             pids += child_pids(self.proc.pid)
             self.proc.kill()
