@@ -160,6 +160,7 @@ conf_add_listener(struct master_conf *c, struct master_conf *old,
 {
 	struct master_listener *l = xcalloc(1, sizeof(*l));
 	const char *why;
+	char *error;
 
 	l->param = xstrdup(param);
 	l->text = xstrdup(text);
@@ -176,8 +177,11 @@ conf_add_listener(struct master_conf *c, struct master_conf *old,
 	c->listeners[c->n_listeners++] = l;
 	if (l->reuse != NULL)
 		return 0;
-	if (listen_open(&l->spec, c->uid, c->gid, &l->fds, error_r) < 0)
+	if (listen_open(&l->spec, c->uid, c->gid, &l->fds, &error) < 0) {
+		*error_r = xasprintf("%s: %s", param, error);
+		free(error);
 		return -1;
+	}
 	log_info("%s: listening on %s", param, text);
 	return 0;
 }

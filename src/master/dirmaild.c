@@ -301,9 +301,12 @@ main(int argc, char **argv)
 	m.config_path = config_path(parse_options(&m, argc, argv));
 	if (conf_read(&m, &m.conf, &error) < 0)
 		log_fatal_status(MASTER_EX_CONFIG, "%s", error);
-	if (pidfile_lock(m.conf, &error) < 0 ||
-	    conf_listen(m.conf, NULL, &error) < 0)
+	if (pidfile_lock(m.conf, &error) < 0)
 		log_fatal("%s", error);
+	if (conf_listen(m.conf, NULL, &error) < 0) {
+		pidfile_remove();
+		log_fatal("%s", error);
+	}
 	if (!m.foreground)
 		daemonize(&ready);
 	pidfile_write();

@@ -241,6 +241,18 @@ def test_bad_config_exits_2_with_file_line_name_reason(dirmail, param, value,
     assert not d.pid_path.exists()
 
 
+def test_a_busy_port_is_a_fatal_error_naming_the_listener(dirmail):
+    d = dirmail(listen=["smtpd_listen"], services=SMTPD)
+    other = dirmail(services=SMTPD, start=False, name="second", params={
+        "submission_listen": f"127.0.0.1:{d.ports['smtpd_listen']}"})
+    r = other.run()
+    assert r.returncode == 1
+    assert re.search(rf"fatal: submission_listen: 127.0.0.1:"
+                     rf"{d.ports['smtpd_listen']}: Address already in use",
+                     r.stderr), r.stderr
+    assert not other.pid_path.exists()
+
+
 def test_daemon_mode_returns_once_the_pid_file_is_written(dirmail):
     d = dirmail(listen=["smtpd_listen"], services=SMTPD, start=False)
     r = d.run(foreground=False)
