@@ -1,1 +1,5 @@
-# (empty until this component lands)
+# The shared LDAP client (over OpenLDAP's libldap).
+noinst_LIBRARIES += src/ldap/libldapc.a
+src_ldap_libldapc_a_SOURCES = \
+	src/ldap/ldapc.c src/ldap/ldapc.h \
+	src/ldap/escape.c
