@@ -68,11 +68,38 @@ roff_put(const char *text)
 	}
 }
 
+/*
+ * Return DEF with the directories configure chose replaced by the ones a
+ * package uses, so that the manual does not depend on --prefix.
+ */
+static char *
+man_default(const char *def)
+{
+	static const struct {
+		const char *built;
+		const char *packaged;
+	} dirs[] = {
+		{ RUNSTATEDIR, "/run" },
+		{ LOCALSTATEDIR, "/var" },
+		{ LIBEXECDIR, "/usr/libexec" },
+	};
+	size_t i, len;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		len = strlen(dirs[i].built);
+		if (strncmp(def, dirs[i].built, len) == 0 &&
+		    (def[len] == '/' || def[len] == '\0'))
+			return xasprintf("%s%s", dirs[i].packaged, def + len);
+	}
+	return xstrdup(*def != '\0' ? def : "empty");
+}
+
 /* Print the parameter list of dirmail.cf(5) from the table. */
 static void
 config_print_man(void)
 {
 	const struct cfg_param *p;
+	char *def;
 	size_t i;
 
 	for (i = 0; i < dirmail_params_count; i++) {
@@ -83,7 +110,9 @@ config_print_man(void)
 			roff_put(p->choices);
 		}
 		fputs(", default: ", stdout);
-		roff_put(*p->def != '\0' ? p->def : "empty");
+		def = man_default(p->def);
+		roff_put(def);
+		free(def);
 		printf(")\"\n");
 		roff_put(p->help);
 		printf(".\n");
