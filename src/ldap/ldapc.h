@@ -109,9 +109,9 @@ struct ldapc_settings {
 				   in order; NULL-terminated, at least one */
 	const char *bind_dn;	/* NULL or "": no bind (anonymous) */
 	const char *bind_pw;	/* the simple bind password */
-	bool start_tls;		/* StartTLS after connecting; if it fails,
-				   the server counts as failed: there is no
-				   fallback to plain text */
+	bool start_tls;		/* StartTLS after connecting; if it
+				   fails, the server counts as failed:
+				   there is no fallback to plain text */
 	enum ldapc_tls_require tls_require_cert;
 	const char *tls_ca_file;	/* NULL: libldap's default */
 	const char *tls_ca_dir;		/* NULL: libldap's default */
@@ -119,7 +119,8 @@ struct ldapc_settings {
 	int net_timeout;	/* seconds to connect (and TLS handshake) */
 	int op_timeout;		/* seconds for each bind or search */
 	int size_limit;		/* entries per search; 0: no limit */
-	int deref;		/* 0 never, 1 searching, 2 finding, 3 always */
+	int deref;		/* 0 never, 1 searching, 2 finding,
+				   3 always */
 };
 
 /*
@@ -149,8 +150,8 @@ struct ldapc_query {
 /* One attribute of an entry and its values (never empty). */
 struct ldapc_attr {
 	char *name;
-	char **values;		/* NULL-terminated; values holding a NUL are
-				   cut there */
+	char **values;		/* NULL-terminated; a value holding a
+				   NUL is cut there */
 	size_t count;
 };
 

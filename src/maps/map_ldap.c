@@ -30,7 +30,7 @@
 enum key_kind {
 	K_STR,		/* any text */
 	K_FORMAT,	/* text with % expansions */
-	K_LIST,		/* words separated by commas and/or white space */
+	K_LIST,		/* words separated by commas and/or spaces */
 	K_BOOL,
 	K_INT,		/* within [min, max] */
 	K_SECS,		/* a duration within [min, max] seconds */
@@ -374,6 +374,7 @@ conf_check(struct ldap_table_conf *conf, const struct conf_lines *lines,
 	return r;
 }
 
+/* Read an ldap_table(5) file into new settings. */
 int
 ldap_table_conf_read(const char *path, struct ldap_table_conf **conf_r,
     char **error_r)
@@ -669,8 +670,7 @@ has_any(const struct ldapc_entry *e, char *const *names)
 	return false;
 }
 
-static int search_collect(struct lookup *lk, const struct ldapc_query *query,
-    int depth);
+static int search_collect(struct lookup *, const struct ldapc_query *, int);
 
 /* Look up the entries named by the special attributes of E. */
 static int

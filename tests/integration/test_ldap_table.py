@@ -11,7 +11,7 @@ import time
 import pytest
 
 from slapd_fixture import Slapd
-from util import ctl, free_port, program
+from util import BUILDDIR, ctl, free_port, program
 
 EX_TEMPFAIL = 75
 
@@ -400,3 +400,17 @@ def test_frozen_server_times_out(tmp_path, private_slapd):
     start = time.monotonic()
     tempfail(spec, "alice@example.com")
     assert time.monotonic() - start < 15
+
+
+def test_client_library_against_slapd(slapd):
+    """The C tests of src/ldap (tests/unit/test_ldap_conn.c): searches,
+    failover, password checks, with this slapd."""
+    prog = BUILDDIR / "tests/unit/test_ldap_conn"
+    if not prog.exists():
+        pytest.skip("run make check first to build tests/unit/test_ldap_conn")
+    env = dict(os.environ, **slapd.env(), DEAD_URI=dead_uri())
+    r = subprocess.run([str(prog)], env=env, capture_output=True, text=True,
+                       timeout=120)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "SKIPPED" not in out and "PASSED  ] 5 test(s)" in out, out
