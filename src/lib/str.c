@@ -104,6 +104,14 @@ str_free(struct str *str)
 	str->len = str->cap = 0;
 }
 
+void
+str_wipe(struct str *str)
+{
+	if (str->s != NULL)
+		explicit_bzero(str->s, str->cap);
+	str_free(str);
+}
+
 size_t
 strv_len(char *const *v)
 {

@@ -42,6 +42,9 @@ char *str_steal(struct str *str);
 /* Free the buffer and reset STR. */
 void str_free(struct str *str);
 
+/* Zero the whole buffer (it may have held a secret), then free it. */
+void str_wipe(struct str *str);
+
 /* Return the number of strings in a NULL-terminated vector. */
 size_t strv_len(char *const *v);
 

@@ -176,9 +176,12 @@ mapfile_reader_close(struct mapfile_reader **readerp)
 		return;
 	fclose(reader->fp);
 	free(reader->path);
+	/* A table file may hold a secret (an LDAP bind_pw): wipe it. */
+	if (reader->buf != NULL)
+		explicit_bzero(reader->buf, reader->bufsize);
 	free(reader->buf);
-	str_free(&reader->next);
-	str_free(&reader->logical);
+	str_wipe(&reader->next);
+	str_wipe(&reader->logical);
 	free(reader);
 	*readerp = NULL;
 }
