@@ -142,7 +142,12 @@ def write_config(demo, build, env, user):
     return cfg
 
 
+def stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     top = pathlib.Path(sys.argv[1]).resolve()
     build = pathlib.Path(sys.argv[2]).resolve()
     demo = top / "demo"
@@ -160,7 +165,7 @@ def main():
         print(f"  {ctl} -c {cfg} map query "
               f"ldap:{demo}/ldap-virtual-mailbox.cf alice@example.com")
         print(f"  {ctl} -c {cfg} map query "
-              f"ldap:{demo}/ldap-virtual-alias.cf all@example.com")
+              f"ldap:{demo}/ldap-virtual-alias.cf staff@example.com")
         print("dirmaild runs in the foreground; Ctrl-C stops it.",
               flush=True)
         subprocess.run([str(ctl), "-c", str(cfg), "check"])
