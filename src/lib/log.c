@@ -16,6 +16,7 @@
 static char log_ident_buf[64] = "dirmail";
 static enum log_dest log_dest = LOG_DEST_STDERR;
 static bool log_verbose;
+static int log_facility = LOG_MAIL;
 
 void
 log_open(const char *service, enum log_dest dest)
@@ -29,7 +30,31 @@ log_open(const char *service, enum log_dest dest)
 		snprintf(log_ident_buf, sizeof(log_ident_buf), "dirmail");
 	log_dest = dest;
 	if (dest == LOG_DEST_SYSLOG)
-		openlog(log_ident_buf, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		openlog(log_ident_buf, LOG_PID | LOG_NDELAY, log_facility);
+}
+
+int
+log_set_facility(const char *name)
+{
+	static const struct {
+		const char *name;
+		int facility;
+	} names[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i].name, name) == 0) {
+			log_facility = names[i].facility;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 void

@@ -25,6 +25,12 @@ enum log_dest {
  */
 void log_open(const char *service, enum log_dest dest);
 
+/*
+ * Use the syslog facility NAME ("mail", "daemon", "local0".."local7") from
+ * the next log_open() on.  Returns 0, or -1 for an unknown name.
+ */
+int log_set_facility(const char *name);
+
 /* Log debug messages too when VERBOSE is true. */
 void log_set_verbose(bool verbose);
 

@@ -301,6 +301,7 @@ main(int argc, char **argv)
 	m.config_path = config_path(parse_options(&m, argc, argv));
 	if (conf_read(&m, &m.conf, &error) < 0)
 		log_fatal_status(MASTER_EX_CONFIG, "%s", error);
+	(void)log_set_facility(cfg_str(m.conf->cfg, "syslog_facility"));
 	if (pidfile_lock(m.conf, &error) < 0)
 		log_fatal("%s", error);
 	if (conf_listen(m.conf, NULL, &error) < 0) {
