@@ -209,9 +209,10 @@ var_expand_auth_init(struct var_expand_auth *auth, const char *user,
     const char *service, const char *rip, const char *lip, const char *home)
 {
 	const char *at = user != NULL ? strchr(user, '@') : NULL;
-	struct var_expand_entry *t = auth->table;
+	struct var_expand_entry *t;
 
 	memset(auth, 0, sizeof(*auth));
+	t = auth->table;
 	auth->username = at != NULL ? xstrndup(user, (size_t)(at - user)) :
 	    xstrdup(user);
 	t[VAR_EXPAND_AUTH_USER] = (struct var_expand_entry){ 'u', "user",
