@@ -157,7 +157,10 @@ def pamenv(tmp_path):
         # which AddressSanitizer refuses.
         "UID_WRAPPER_DISABLE_DEEPBIND": "1",
         "PAMTEST_DIR": str(tmp_path),
+        # Keep pam_wrapper's scratch directories out of /tmp.
+        "PAM_WRAPPER_RUNTIME_DIR": str(tmp_path / "pwrap"),
     })
+    (tmp_path / "pwrap").mkdir()
     asan = env.get("ASAN_OPTIONS", "")
     env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
         "verify_asan_link_order=0"
@@ -209,6 +212,32 @@ def test_slow_module_does_not_stall_others(pamenv):
     assert max(r[3] for r in fast) < 2000
     slow = p.results(2)
     assert all(r[:2] == ("carol", "OK") and r[3] >= 2500 for r in slow)
+
+
+def test_overload_is_a_temporary_failure(pamenv):
+    start, tmp = pamenv
+    p = start("-w", "2", "-t", "20")
+    p.send("slow carol sl0w", "slow carol sl0w")
+    wait_for(lambda: (tmp / "slow.pids").exists() and
+             len((tmp / "slow.pids").read_text().split()) == 2)
+    # 1000 in flight at most: the last two are refused at once.
+    p.send(*["fast alice s3cret"] * 1000)
+    first = p.results(2)
+    assert all(r[1] == "TEMPFAIL" and "too many" in r[2] for r in first)
+    rest = p.results(1000, timeout=30)
+    assert sum(1 for r in rest if r[1] == "OK") == 1000
+
+
+def test_cancelled_check_never_answers(pamenv):
+    start, tmp = pamenv
+    p = start("-w", "2")
+    p.send("cancel fast alice s3cret", "cancel slow carol sl0w",
+           *["fast bob hunter2"] * 5)
+    assert all(r[:2] == ("bob", "OK") for r in p.results(5))
+    p.proc.stdin.close()
+    assert p.proc.wait(timeout=10) == 0
+    # Nothing more came out: pamcheck exits once nothing is in flight.
+    assert p.lines.get(timeout=5) is None
 
 
 def test_workers_are_recycled(pamenv):

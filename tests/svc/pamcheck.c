@@ -9,7 +9,8 @@
  *	user OK|FAIL|TEMPFAIL reason elapsed_ms
  *
  * as each one completes (reason "-" when empty).  The line "pid" prints
- * "helper PID".  At end of input it waits for the checks in flight, then
+ * "helper PID"; "cancel service user password" starts a check and cancels
+ * it at once, so that it must never print anything.  At end of input it waits for the checks in flight, then
  * frees the pool and exits.
  */
 
@@ -76,7 +77,9 @@ static void
 command(char *line)
 {
 	char *f[4] = { NULL, NULL, NULL, NULL }, *p = line;
+	struct pam_request *req;
 	struct check *c;
+	bool cancel;
 	int n;
 
 	if (strcmp(line, "pid") == 0) {
@@ -84,6 +87,8 @@ command(char *line)
 		fflush(stdout);
 		return;
 	}
+	if ((cancel = strncmp(line, "cancel ", 7) == 0))
+		p += 7;
 	for (n = 0; n < 4 && (f[n] = strsep(&p, " \t")) != NULL; n++)
 		;
 	if (n < 3) {
@@ -95,7 +100,13 @@ command(char *line)
 	c->user = xstrdup(f[1]);
 	gettimeofday(&c->start, NULL);
 	running++;
-	(void)pam_pool_check(pool, f[0], f[1], f[2], f[3], done, c);
+	req = pam_pool_check(pool, f[0], f[1], f[2], f[3], done, c);
+	if (cancel) {
+		pam_pool_cancel(req);
+		free(c->user);
+		free(c);
+		running--;
+	}
 }
 
 /* Read stdin and start a check per complete line. */
