@@ -1,0 +1,110 @@
+#ifndef DIRMAIL_AUTH_AUTH_H
+#define DIRMAIL_AUTH_AUTH_H
+
+/*
+ * authd internals: settings, the auth-client and auth-userdb
+ * connections, authentication requests and mechanisms.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+struct auth_client;
+struct auth_request;
+
+/* Settings from dirmail.cf, read once at start. */
+struct auth_settings {
+	char *const *mechanisms;
+	bool disable_plaintext;
+	long long failure_delay;	/* seconds */
+	const char *username_format;
+	const char *default_realm;
+	const char *username_chars;
+};
+
+extern struct auth_settings auth_set;
+extern struct event_base *auth_base;
+
+/* Every reply goes out within this many milliseconds of its request. */
+#define AUTH_REPLY_DEADLINE_MS	9000
+/* A request waiting for the client's CONT is dropped after this. */
+#define AUTH_CONT_TIMEOUT_SECS	150
+
+/* auth-client connections (client.c). */
+void auth_client_accept(int fd);
+/* Send LINE (without LF) to C. */
+void auth_client_send(struct auth_client *c, const char *line);
+/* The minor protocol version C announced. */
+unsigned int auth_client_minor(const struct auth_client *c);
+/* Forget REQ (finished or dropped). */
+void auth_client_forget(struct auth_client *c, struct auth_request *req);
+/* Close C, dropping every request (temporary failure for old clients). */
+void auth_client_close(struct auth_client *c, const char *reason);
+
+/* auth-userdb connections (userdb_conn.c). */
+void auth_userdb_accept(int fd);
+
+/* Parameters of an AUTH line that a request keeps. */
+struct auth_request_info {
+	const char *service;
+	const char *lip;
+	const char *rip;
+	bool secured;
+	bool no_penalty;
+};
+
+/* Requests (request.c). */
+struct auth_request *auth_request_new(struct auth_client *c, unsigned int id,
+    const char *mech, const struct auth_request_info *info);
+unsigned int auth_request_id(const struct auth_request *req);
+/* Start with the initial response (NULL: none). */
+void auth_request_start(struct auth_request *req, const char *resp);
+/* Handle the client's CONT data. */
+void auth_request_cont(struct auth_request *req, const char *data);
+/* True when REQ waits for a CONT from the client. */
+bool auth_request_wants_cont(const struct auth_request *req);
+/* Drop REQ silently (CANCEL, closed connection). */
+void auth_request_free(struct auth_request **req);
+
+/* Called by mechanisms. */
+void auth_request_challenge(struct auth_request *req, const void *data,
+    size_t len);
+/* Remember the login name (LOGIN's first step). */
+void auth_request_set_login(struct auth_request *req, const char *login);
+/* Check PASSWORD for LOGIN (NULL: the name set before). */
+void auth_request_verify(struct auth_request *req, const char *login,
+    const char *password);
+void auth_request_fail(struct auth_request *req, const char *reason);
+
+/* Mechanisms (mech.c). */
+struct mech {
+	const char *name;
+	const char *flags;	/* the MECH line flag words */
+	bool plaintext;
+	/* Handle the client's data (DATA is NULL for no initial
+	   response); STEP is the mechanism's own counter. */
+	void (*input)(struct auth_request *req, int *step,
+	    const unsigned char *data, size_t len, bool initial);
+};
+
+/* Return the mechanism NAME (case-insensitive), or NULL. */
+const struct mech *mech_find(const char *name);
+/* True when NAME is in auth_mechanisms. */
+bool mech_enabled(const char *name);
+
+/* Penalty (penalty.c). */
+/* Seconds to wait before handling a login from RIP. */
+unsigned int penalty_get(const char *rip);
+void penalty_failure(const char *rip);
+void penalty_success(const char *rip);
+
+/* Login names (username.c). */
+/* Apply auth_username_chars, auth_default_realm and
+   auth_username_format to LOGIN; 0 and a new string, or -1. */
+int auth_username_normalize(const char *login, char **user_r);
+/* Expand %u %n %d %Lu ... of TEMPLATE for USER; a new string. */
+char *auth_var_expand(const char *tmpl, const char *user,
+    const char *service);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * authd: the auth broker.  Serves the Dovecot auth-client protocol on
+ * every auth_listen socket and the auth-userdb protocol on every
+ * auth_userdb_listen socket, both passed by dirmaild the socket-
+ * activation way (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES).
+ *
+ *	authd [-c FILE] [-f] [-v] [-o name=value]...
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "auth/auth.h"
+#include "auth/db.h"
+#include "global/params.h"
+#include "lib/cfg.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+/* The first socket passed (sd_listen_fds(3)). */
+#define LISTEN_FDS_START	3
+#define LISTEN_FDS_MAX		64
+
+struct auth_settings auth_set;
+struct event_base *auth_base;
+
+/* A connection arrived on an auth-client socket. */
+static void
+accept_client(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	(void)l, (void)sa, (void)len, (void)arg;
+	auth_client_accept(fd);
+}
+
+/* A connection arrived on an auth-userdb socket. */
+static void
+accept_userdb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	(void)l, (void)sa, (void)len, (void)arg;
+	auth_userdb_accept(fd);
+}
+
+/* Listen on socket FD, the one named NAME. */
+static void
+listen_on(int fd, const char *name)
+{
+	evconnlistener_cb cb;
+
+	if (strcmp(name, "auth_listen") == 0)
+		cb = accept_client;
+	else if (strcmp(name, "auth_userdb_listen") == 0)
+		cb = accept_userdb;
+	else
+		log_fatal("socket %d: unknown listener name \"%s\"", fd, name);
+	evutil_make_socket_nonblocking(fd);
+	if (evconnlistener_new(auth_base, cb, NULL, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_CLOSE_ON_EXEC, -1, fd) == NULL)
+		log_fatal("socket %d (%s): cannot listen", fd, name);
+}
+
+/* Take the sockets dirmaild passed. */
+static void
+take_sockets(void)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	char *copy, *p, *name;
+	int n, i;
+
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid())
+		log_fatal("no sockets passed (LISTEN_PID/LISTEN_FDS): authd "
+		    "runs under dirmaild");
+	n = atoi(fds);
+	if (n < 1 || n > LISTEN_FDS_MAX)
+		log_fatal("bad LISTEN_FDS \"%s\"", fds);
+	copy = xstrdup(names != NULL ? names : "");
+	p = copy;
+	for (i = 0; i < n; i++) {
+		name = p != NULL ? strsep(&p, ":") : "";
+		if (fcntl(LISTEN_FDS_START + i, F_GETFD) < 0)
+			log_fatal("socket %d is not open", LISTEN_FDS_START + i);
+		listen_on(LISTEN_FDS_START + i, name);
+	}
+	free(copy);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+}
+
+/* Read the settings and set up the databases. */
+static void
+setup(const struct cfg *cfg)
+{
+	char *error;
+
+	auth_set.mechanisms = cfg_list(cfg, "auth_mechanisms");
+	auth_set.disable_plaintext = cfg_bool(cfg, "disable_plaintext_auth");
+	auth_set.failure_delay = cfg_duration(cfg, "auth_failure_delay");
+	auth_set.username_format = cfg_str(cfg, "auth_username_format");
+	auth_set.default_realm = cfg_str(cfg, "auth_default_realm");
+	auth_set.username_chars = cfg_str(cfg, "auth_username_chars");
+	if (db_init(cfg_list(cfg, "passdb"), cfg_list(cfg, "userdb"),
+	    cfg_str(cfg, "userdb_override_fields"), cfg_str(cfg, "mail_uid"),
+	    cfg_str(cfg, "mail_gid"), &error) < 0)
+		log_fatal("%s", error);
+}
+
+/* SIGTERM or SIGINT: stop. */
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what, (void)arg;
+	log_info("stopping on signal %d", (int)sig);
+	event_base_loopbreak(auth_base);
+}
+
+/* Print the usage and exit. */
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: authd [-c FILE] [-f] [-v] "
+	    "[-o name=value]...\n");
+	exit(64);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config = NULL;
+	char **overrides = xcalloc(1, sizeof(*overrides)), *error;
+	struct event *ev_term, *ev_int;
+	struct cfg *cfg;
+	size_t n_over = 0;
+	bool foreground = false;
+	int ch;
+
+	log_open("authd", LOG_DEST_SYSLOG);
+	while ((ch = getopt(argc, argv, "c:fo:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'o':
+			overrides = xreallocarray(overrides, n_over + 2,
+			    sizeof(*overrides));
+			overrides[n_over++] = optarg;
+			overrides[n_over] = NULL;
+			break;
+		case 'v':
+			log_set_verbose(true);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (dirmail_config_load(config, overrides, &cfg, &error) < 0)
+		log_fatal("%s", error);
+	(void)log_set_facility(cfg_str(cfg, "syslog_facility"));
+	log_open("authd", foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG);
+	signal(SIGPIPE, SIG_IGN);
+	if ((auth_base = event_base_new()) == NULL)
+		log_fatal("event_base_new failed");
+	setup(cfg);
+	take_sockets();
+	ev_term = evsignal_new(auth_base, SIGTERM, on_signal, NULL);
+	ev_int = evsignal_new(auth_base, SIGINT, on_signal, NULL);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_int, NULL);
+	log_info("started");
+	event_base_dispatch(auth_base);
+	db_deinit();
+	event_free(ev_term);
+	event_free(ev_int);
+	cfg_free(&cfg);
+	free(overrides);
+	return 0;
+}

@@ -1,0 +1,268 @@
+/*
+ * The auth-userdb protocol (Dovecot's auth-master without REQUEST):
+ * USER and PASS lookups and LIST iteration.
+ */
+
+#include "config.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "auth/db.h"
+#include "auth/fields.h"
+#include "auth/lineconn.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#define USERDB_MAX_LINE		16384
+
+enum udb_state {
+	UDB_WANT_VERSION,
+	UDB_READY,
+};
+
+struct udb_client;
+
+struct udb_req {
+	struct udb_client *client;
+	unsigned int id;
+	bool is_pass;
+	char *user;
+	struct db_lookup *lookup;
+};
+
+struct udb_client {
+	struct lineconn *conn;
+	enum udb_state state;
+	struct udb_req **reqs;
+	size_t n_reqs;
+};
+
+typedef int udb_cmd_fn(struct udb_client *c, char **args, size_t n);
+
+static udb_cmd_fn udb_cmd_user, udb_cmd_pass, udb_cmd_list;
+
+static const struct {
+	const char *name;
+	udb_cmd_fn *handler;
+	enum udb_state state;
+} udb_cmds[] = {
+	{ "USER", udb_cmd_user, UDB_READY },
+	{ "PASS", udb_cmd_pass, UDB_READY },
+	{ "LIST", udb_cmd_list, UDB_READY },
+};
+
+/* Send LINE and an LF. */
+static void
+udb_send(struct udb_client *c, const char *line)
+{
+	lineconn_write(c->conn, line, strlen(line));
+	lineconn_write(c->conn, "\n", 1);
+}
+
+/* Forget and free R. */
+static void
+udb_req_free(struct udb_req *r)
+{
+	struct udb_client *c = r->client;
+	size_t i;
+
+	for (i = 0; i < c->n_reqs; i++) {
+		if (c->reqs[i] == r) {
+			c->reqs[i] = c->reqs[--c->n_reqs];
+			break;
+		}
+	}
+	db_lookup_abort(&r->lookup);
+	free(r->user);
+	free(r);
+}
+
+/* The lookup of R answered. */
+static void
+udb_looked_up(enum db_result result, const char *backend,
+    const struct auth_fields *fields, const char *error, void *ctx)
+{
+	struct udb_req *r = ctx;
+	struct str line = STR_INIT;
+
+	r->lookup = NULL;
+	if (result == DB_OK) {
+		str_appendf(&line, r->is_pass ? "PASS\t%u\tuser=" :
+		    "USER\t%u\t", r->id);
+		tab_escape(&line, r->user);
+		fields_append_line(&line, fields);
+	} else if (result == DB_TEMPFAIL) {
+		log_warning("userdb lookup %s: %s (%s)", r->user,
+		    error != NULL ? error : "temporary failure", backend);
+		str_appendf(&line, "FAIL\t%u\treason=%s", r->id,
+		    "Temporary lookup failure");
+	} else
+		str_appendf(&line, "NOTFOUND\t%u", r->id);
+	log_info("%s lookup: user=<%s>, result=%s, backend=%s",
+	    r->is_pass ? "passdb" : "userdb", r->user,
+	    result == DB_OK ? "found" : result == DB_TEMPFAIL ? "tempfail" :
+	    "notfound", backend);
+	udb_send(r->client, str_c(&line));
+	str_free(&line);
+	udb_req_free(r);
+}
+
+/* Parse "ID USER params"; start the lookup (IS_PASS: passdb). */
+static int
+udb_lookup(struct udb_client *c, char **args, size_t n, bool is_pass)
+{
+	struct db_info info = { NULL, "", "", AUTH_REPLY_DEADLINE_MS };
+	struct udb_req *r;
+	size_t i;
+	char *id_end;
+	unsigned long id;
+
+	if (n < 3 || (id = strtoul(args[1], &id_end, 10)) == 0 ||
+	    *id_end != '\0' || id > 0xffffffffUL)
+		return -1;
+	for (i = 3; i < n; i++) {
+		if (strncmp(args[i], "service=", 8) == 0)
+			info.service = args[i] + 8;
+		else if (strncmp(args[i], "protocol=", 9) == 0)
+			info.service = args[i] + 9;
+		else if (strncmp(args[i], "rip=", 4) == 0)
+			info.rip = args[i] + 4;
+		else if (strncmp(args[i], "lip=", 4) == 0)
+			info.lip = args[i] + 4;
+	}
+	if (info.service == NULL)
+		return -1;
+	r = xcalloc(1, sizeof(*r));
+	r->client = c;
+	r->id = (unsigned int)id;
+	r->is_pass = is_pass;
+	c->reqs = xreallocarray(c->reqs, c->n_reqs + 1, sizeof(*c->reqs));
+	c->reqs[c->n_reqs++] = r;
+	if (auth_username_normalize(args[2], &r->user) < 0)
+		r->user = xstrdup(args[2]);
+	r->lookup = is_pass ? passdb_lookup(r->user, NULL, &info,
+	    udb_looked_up, r) : userdb_lookup(r->user, &info, udb_looked_up, r);
+	return 0;
+}
+
+/* USER id user service=... */
+static int
+udb_cmd_user(struct udb_client *c, char **args, size_t n)
+{
+	return udb_lookup(c, args, n, false);
+}
+
+/* PASS id user service=... */
+static int
+udb_cmd_pass(struct udb_client *c, char **args, size_t n)
+{
+	return udb_lookup(c, args, n, true);
+}
+
+struct udb_list_ctx {
+	struct udb_client *client;
+	const char *id;
+	const char *mask;
+};
+
+/* Send one LIST line. */
+static void
+udb_list_one(const char *user, void *arg)
+{
+	struct udb_list_ctx *ctx = arg;
+	struct str line = STR_INIT;
+
+	if (ctx->mask != NULL && fnmatch(ctx->mask, user, 0) != 0)
+		return;
+	str_appendf(&line, "LIST\t%s\t", ctx->id);
+	tab_escape(&line, user);
+	udb_send(ctx->client, str_c(&line));
+	str_free(&line);
+}
+
+/* LIST id [user=MASK] */
+static int
+udb_cmd_list(struct udb_client *c, char **args, size_t n)
+{
+	struct udb_list_ctx ctx = { c, NULL, NULL };
+	char *line;
+	size_t i;
+	int ret;
+
+	if (n < 2 || *args[1] == '\0' ||
+	    strspn(args[1], "0123456789") != strlen(args[1]))
+		return -1;
+	ctx.id = args[1];
+	for (i = 2; i < n; i++)
+		if (strncmp(args[i], "user=", 5) == 0)
+			ctx.mask = args[i] + 5;
+	ret = userdb_iterate(udb_list_one, &ctx);
+	line = xasprintf("DONE\t%s\t%s", args[1], ret < 0 ? "fail" : "");
+	udb_send(c, line);
+	free(line);
+	return 0;
+}
+
+/* Handle one input line. */
+static int
+udb_input(char *line, void *arg)
+{
+	struct udb_client *c = arg;
+	size_t n, i;
+	char **args = line_split(line, &n);
+	int ret = -1;
+
+	if (c->state == UDB_WANT_VERSION) {
+		if (n >= 3 && strcmp(args[0], "VERSION") == 0 &&
+		    strcmp(args[1], "1") == 0) {
+			c->state = UDB_READY;
+			ret = 0;
+		}
+	} else {
+		for (i = 0; i < sizeof(udb_cmds) / sizeof(udb_cmds[0]); i++)
+			if (strcmp(args[0], udb_cmds[i].name) == 0 &&
+			    udb_cmds[i].state == c->state)
+				ret = udb_cmds[i].handler(c, args, n);
+	}
+	if (ret < 0)
+		log_warning("userdb client: bad input: %.40s", args[0]);
+	free(args);
+	return ret;
+}
+
+/* The connection ended: drop everything pending. */
+static void
+udb_closed(const char *reason, void *arg)
+{
+	struct udb_client *c = arg;
+
+	log_debug("userdb client: %s", reason);
+	while (c->n_reqs > 0)
+		udb_req_free(c->reqs[c->n_reqs - 1]);
+	free(c->reqs);
+	free(c);
+}
+
+/* Serve the new connection FD. */
+void
+auth_userdb_accept(int fd)
+{
+	struct udb_client *c = xcalloc(1, sizeof(*c));
+	char *hello;
+
+	c->conn = lineconn_new(auth_base, fd, USERDB_MAX_LINE, udb_input,
+	    udb_closed, c);
+	if (c->conn == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	hello = xasprintf("VERSION\t1\t1\nSPID\t%ld\n", (long)getpid());
+	lineconn_write(c->conn, hello, strlen(hello));
+	free(hello);
+}
