@@ -48,7 +48,7 @@ class Authd:
     """A dirmail instance running authd; sockets in a directory others
     can reach (the postfix user)."""
 
-    def __init__(self, dirmail, params=None):
+    def __init__(self, dirmail, params=None, name="dirmail"):
         self.sockdir = tempfile.mkdtemp(prefix="dirmail-auth-")
         os.chmod(self.sockdir, 0o755)
         self.passwd = write_passwd_file(
@@ -63,7 +63,7 @@ class Authd:
             "auth_failure_delay": "1s",
         }
         p.update(params or {})
-        self.d = dirmail(params=p, services={"authd": "authd"})
+        self.d = dirmail(params=p, services={"authd": "authd"}, name=name)
 
     def conn(self, minor=2):
         c = AuthConn(self.client_path)
@@ -84,7 +84,7 @@ def authd(dirmail):
     made = []
 
     def make(params=None):
-        a = Authd(dirmail, params)
+        a = Authd(dirmail, params, name=f"dirmail{len(made)}")
         made.append(a)
         return a
     yield make
@@ -384,3 +384,105 @@ def test_plaintext_allowed_when_disable_plaintext_auth_is_no(authd):
         c.auth(1, "PLAIN", "lip=192.0.2.1", "rip=192.0.2.50",
                resp=plain("bob", "hunter2"))
         assert c.reply() == ["OK", "1", "user=bob"]
+
+
+def test_temporary_failure_closes_old_clients_only(authd):
+    a = authd()
+    os.rename(a.passwd, str(a.passwd) + ".away")
+    with a.conn(minor=2) as new, a.conn(minor=1) as old:
+        start = time.monotonic()
+        new.auth(1, "PLAIN", "no-penalty", resp=plain("bob", "hunter2"))
+        assert new.reply() == ["FAIL", "1", "code=temp_fail", "user=bob"]
+        old.auth(1, "PLAIN", "no-penalty", resp=plain("bob", "hunter2"))
+        assert old.closed(timeout=10), "a 1.1 client got no close"
+        assert time.monotonic() - start < 10
+    with a.conn(minor=0) as old:
+        old.auth(2, "PLAIN", "no-penalty", resp=plain("bob", "hunter2"))
+        assert old.closed(timeout=10)
+    os.rename(str(a.passwd) + ".away", a.passwd)
+    with a.conn(minor=0) as old:
+        old.auth(3, "PLAIN", resp=plain("bob", "hunter2"))
+        assert old.reply() == ["OK", "3", "user=bob"]
+    assert re.search(r"result=tempfail, backend=passwd-file", a.d.log())
+
+
+def test_one_log_line_per_login_without_password(authd):
+    a = authd()
+    with a.conn() as c:
+        c.auth(1, "PLAIN", "rip=127.0.0.1", resp=plain("alice", "secret"))
+        c.auth(2, "PLAIN", "no-penalty", "rip=127.0.0.1",
+               resp=plain("bob", "wrongpw"))
+        c.replies(2)
+    log = a.d.wait_log(r"user=<bob>.*result=failed")
+    log = a.d.log()
+    assert re.search(r"user=<alice>, method=PLAIN, service=smtp, "
+                     r"rip=127\.0\.0\.1, result=ok, backend=passwd-file, "
+                     r"time=\d+ms", log)
+    assert len(re.findall(r"user=<alice>", log)) == 1
+    assert "secret" not in log and "wrongpw" not in log
+
+
+def test_username_format_realm_and_chars(authd):
+    users = {"alice@example.com": "secret", "bob": "hunter2"}
+    a = authd({"auth_default_realm": "example.com",
+               "auth_username_format": "%Lu"})
+    write_passwd_file(a.passwd, users)
+    with a.conn() as c:
+        c.auth(1, "PLAIN", resp=plain("ALICE", "secret"))
+        assert c.reply() == ["OK", "1", "user=alice@example.com"]
+        c.auth(2, "PLAIN", "no-penalty", resp=plain("al*ice", "secret"))
+        assert c.reply()[:2] == ["FAIL", "2"]
+    b = authd({"auth_username_format": "%Ln"})
+    write_passwd_file(b.passwd, users)
+    with b.conn() as c:
+        c.auth(1, "PLAIN", resp=plain("Bob@Example.ORG", "hunter2"))
+        assert c.reply() == ["OK", "1", "user=bob"]
+
+
+def test_userdb_user_pass_list(authd):
+    a = authd()
+    with a.userdb() as u:
+        u.send("USER\t1\talice\tservice=lmtp")
+        assert u.reply() == ["USER", "1", "alice", "uid=1000", "gid=1000",
+                             "home=/home/alice", "quota_rule=*:storage=1G"]
+        u.send("USER\t2\tnobody\tservice=lmtp")
+        assert u.reply() == ["NOTFOUND", "2"]
+        u.send("PASS\t3\tbob\tservice=doveadm")
+        assert u.reply() == ["PASS", "3", "user=bob"]
+        u.send("LIST\t4")
+        got = [u.reply() for _ in range(4)]
+        assert got[-1] == ["DONE", "4", ""]
+        assert sorted(r[2] for r in got[:3]) == ["alice", "bob", "carol"]
+        u.send("LIST\t5\tuser=c*")
+        assert u.reply() == ["LIST", "5", "carol"]
+        assert u.reply() == ["DONE", "5", ""]
+        u.send("USER\t6\talice")
+        assert u.closed(), "USER without service= was accepted"
+    with AuthConn(a.userdb_path) as u:
+        assert u.readline() == "VERSION\t1\t1"
+        assert re.fullmatch(r"SPID\t\d+", u.readline())
+        u.send("VERSION\t1\t0", "REQUEST\t1\t2\t3\tabc")
+        assert u.closed()
+
+
+def test_userdb_static_passwd_and_overrides(authd):
+    a = authd({"userdb": "static:uid=1234 gid=5678 home=/var/mail/%d/%n",
+               "userdb_override_fields": "mail=maildir:~/Mail"})
+    with a.userdb() as u:
+        u.send("USER\t1\tAnn@Example.com\tservice=lmtp")
+        assert u.reply() == ["USER", "1", "ann@example.com", "uid=1234",
+                             "gid=5678", "home=/var/mail/example.com/ann",
+                             "mail=maildir:~/Mail"]
+    b = authd({"userdb": f"passwd-file:{a.passwd}, passwd",
+               "userdb_override_fields": "gid=42"})
+    with b.userdb() as u:
+        u.send("USER\t1\troot\tservice=lmtp")
+        assert u.reply() == ["USER", "1", "root", "uid=0", "gid=42",
+                             "home=/root"]
+        u.send("USER\t2\tbob\tservice=lmtp")
+        assert u.reply()[3:5] == ["uid=1001", "gid=42"]
+    with b.userdb() as u:
+        os.rename(a.passwd, str(a.passwd) + ".away")
+        u.send("USER\t3\troot\tservice=lmtp")
+        assert u.reply()[:2] == ["FAIL", "3"], \
+            "a failing userdb was skipped"
