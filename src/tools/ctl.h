@@ -21,5 +21,6 @@ struct ctl_ctx {
 int ctl_config_main(const struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_check_main(const struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_map_main(const struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_auth_main(const struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

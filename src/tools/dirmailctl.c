@@ -24,6 +24,8 @@ static const struct {
 	{ "config", ctl_config_main, "[-n|-d] [-x] [-h] [NAME...]" },
 	{ "check", ctl_check_main, "" },
 	{ "map", ctl_map_main, "build FILE | query [-a] TABLE KEY|-" },
+	{ "auth", ctl_auth_main, "test [-a SOCKET] USER [PASSWORD] | "
+	    "lookup [-a SOCKET] USER | list [-a SOCKET]" },
 };
 
 /* Print the usage message and return the usage exit status. */
