@@ -199,4 +199,69 @@ void ldapc_result_free(struct ldapc_result **result);
 int ldapc_check_password(struct ldapc *conn, const char *dn,
     const char *password, char **error_r);
 
+/*
+ * The asynchronous client (ldapc_async.c), for programs that run a
+ * libevent loop.  A pool holds up to MAX_CONNS connections to the same
+ * servers with the same settings as a struct ldapc.  Searches are sent
+ * with ldap_search_ext() and many share one connection, their replies
+ * matched by message id when the socket is readable.  A pool made with
+ * EXCLUSIVE set runs one operation at a time per connection: that is
+ * the pool for binds that check users' passwords (a bind changes the
+ * connection's identity, so it is never pipelined with anything); its
+ * connections are kept open and rebound for the next login.  When every
+ * connection is busy, operations queue in the pool.
+ *
+ * Connecting (TCP and, with start_tls, StartTLS) is done synchronously,
+ * bounded by net_timeout; the bind as set->bind_dn and everything after
+ * are asynchronous.  Each operation is bounded by op_timeout: a server
+ * that does not answer in time fails it.  A connection that breaks is
+ * dropped; its operations are retried once on a new connection, which
+ * fails over to the next URI as the synchronous client does.
+ *
+ * Callbacks are always called from the event loop, never from inside
+ * the function that started the operation, and exactly once unless the
+ * operation is aborted first.
+ */
+struct event_base;
+struct ldapc_pool;
+struct ldapc_op;
+
+/* RET is 0 with RESULT (the callback owns it and frees it with
+   ldapc_result_free()), or -1 with a reason in ERROR (NULL RESULT). */
+typedef void ldapc_search_cb(int ret, struct ldapc_result *result,
+    const char *error, void *ctx);
+
+/* RET is 1 when the password was right, 0 when the server said the
+   credentials are invalid, -1 with a reason in ERROR otherwise. */
+typedef void ldapc_bind_cb(int ret, const char *error, void *ctx);
+
+/*
+ * Create a pool over BASE with SET (checked as by ldapc_new()).  No
+ * network traffic yet.  Returns 0 and the pool in *POOL_R, or -1 with a
+ * reason in *ERROR_R (allocated).
+ */
+int ldapc_pool_new(struct event_base *base, const struct ldapc_settings *set,
+    unsigned int max_conns, bool exclusive, struct ldapc_pool **pool_r,
+    char **error_r);
+
+/* Abort every operation (no callback), close, wipe and NULL *POOL. */
+void ldapc_pool_free(struct ldapc_pool **pool);
+
+/* Start QUERY (copied) on POOL; CB gets the answer.  The handle stays
+   valid until the callback is called or ldapc_op_abort(). */
+struct ldapc_op *ldapc_search_start(struct ldapc_pool *pool,
+    const struct ldapc_query *query, ldapc_search_cb *cb, void *ctx);
+
+/*
+ * Check PASSWORD for DN with a simple bind on POOL, which must be an
+ * EXCLUSIVE pool made without a bind DN.  The password is copied and
+ * wiped after use.  An empty DN or PASSWORD is answered 0 without
+ * contacting the server.
+ */
+struct ldapc_op *ldapc_bind_start(struct ldapc_pool *pool, const char *dn,
+    const char *password, ldapc_bind_cb *cb, void *ctx);
+
+/* Cancel *OP: its callback is never called.  NULLs *OP. */
+void ldapc_op_abort(struct ldapc_op **op);
+
 #endif

@@ -1,0 +1,795 @@
+/*
+ * The asynchronous LDAP client: a bounded pool of connections driven by
+ * libevent, searches multiplexed by message id, exclusive connections
+ * for password binds, per-operation timeouts, failover across URIs.
+ */
+
+#include "config.h"
+
+#include <sys/queue.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <ldap.h>
+
+#include "ldap/ldapc.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+/* Searches sent on one shared connection before another is opened. */
+#define POOL_PIPELINE	16
+
+/* A search, a user's bind, or the pool's own bind after connecting. */
+enum op_kind { OP_SEARCH, OP_BIND, OP_SERVICE_BIND };
+
+struct ldapc_op {
+	struct ldapc_pool *pool;
+	struct aconn *conn;		/* NULL while queued */
+	TAILQ_ENTRY(ldapc_op) link;	/* in the pool's queue or CONN */
+	enum op_kind kind;
+	int msgid;
+	bool retried;
+	struct event *timer;
+	char *base, *filter, **attrs;
+	enum ldapc_scope scope;
+	bool base_may_be_missing;
+	struct ldapc_result *res;
+	size_t res_cap;
+	char *dn, *pw;
+	ldapc_search_cb *search_cb;
+	ldapc_bind_cb *bind_cb;
+	void *ctx;
+};
+
+TAILQ_HEAD(op_list, ldapc_op);
+
+struct aconn {
+	struct ldapc_pool *pool;
+	LIST_ENTRY(aconn) link;
+	LDAP *ld;
+	size_t cur;		/* the URI it is connected to */
+	time_t connected_at;
+	struct event *ev;
+	bool ready;		/* bound as the pool's identity */
+	struct op_list ops;
+	size_t nops;
+};
+
+struct ldapc_pool {
+	struct event_base *base;
+	struct ldapc_settings set;	/* strings below are copies */
+	char **uris;
+	size_t nuris;
+	time_t *down_until;
+	char *bind_dn, *bind_pw, *ca_file, *ca_dir;
+	unsigned int max_conns, nconns;
+	bool exclusive;
+	LIST_HEAD(conn_list, aconn) conns;
+	struct op_list queue;
+	struct event *kick;
+};
+
+static void pool_kick(struct ldapc_pool *);
+static void conn_close(struct aconn *);
+
+/* Return a copy of S, or NULL when S is NULL or empty. */
+static char *
+dup_nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+}
+
+/* Wipe and free the string S. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* Return "REASON (DIAGNOSTIC)" for RC on LD, allocated. */
+static char *
+reason(LDAP *ld, int rc, const char *diag_in)
+{
+	char *diag = NULL, *text;
+
+	if (diag_in == NULL && ld != NULL)
+		(void)ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	if (diag_in == NULL)
+		diag_in = diag;
+	if (diag_in != NULL && *diag_in != '\0')
+		text = xasprintf("%s (%s)", ldap_err2string(rc), diag_in);
+	else
+		text = xstrdup(ldap_err2string(rc));
+	ldap_memfree(diag);
+	return text;
+}
+
+/* Free OP (not in any list). */
+static void
+op_free(struct ldapc_op *op)
+{
+	event_free(op->timer);
+	free(op->base);
+	free(op->filter);
+	strv_free(&op->attrs);
+	ldapc_result_free(&op->res);
+	free(op->dn);
+	free_secret(op->pw);
+	free(op);
+}
+
+/* Take OP out of its connection or the queue. */
+static void
+op_detach(struct ldapc_op *op)
+{
+	if (op->conn != NULL) {
+		TAILQ_REMOVE(&op->conn->ops, op, link);
+		op->conn->nops--;
+		op->conn = NULL;
+	} else
+		TAILQ_REMOVE(&op->pool->queue, op, link);
+	evtimer_del(op->timer);
+}
+
+/* Give a detached OP its answer RET (ERROR when -1) and free it. */
+static void
+op_finish(struct ldapc_op *op, int ret, const char *error)
+{
+	struct ldapc_result *res = op->res;
+
+	op->res = NULL;
+	if (op->kind == OP_SEARCH) {
+		if (ret < 0)
+			ldapc_result_free(&res);
+		op->search_cb(ret, res, error, op->ctx);
+	} else if (op->kind == OP_BIND)
+		op->bind_cb(ret, error, op->ctx);
+	op_free(op);
+}
+
+/* Fail every queued operation with ERROR. */
+static void
+pool_fail_queue(struct ldapc_pool *pool, const char *error)
+{
+	struct op_list failed = TAILQ_HEAD_INITIALIZER(failed);
+	struct ldapc_op *op;
+
+	TAILQ_CONCAT(&failed, &pool->queue, link);
+	while ((op = TAILQ_FIRST(&failed)) != NULL) {
+		TAILQ_REMOVE(&failed, op, link);
+		evtimer_del(op->timer);
+		op_finish(op, -1, error);
+	}
+}
+
+/* CONN broke: retry its operations once elsewhere, fail the others. */
+static void
+conn_broken(struct aconn *conn, const char *error)
+{
+	struct ldapc_pool *pool = conn->pool;
+	struct op_list failed = TAILQ_HEAD_INITIALIZER(failed);
+	struct ldapc_op *op;
+
+	while ((op = TAILQ_FIRST(&conn->ops)) != NULL) {
+		TAILQ_REMOVE(&conn->ops, op, link);
+		conn->nops--;
+		op->conn = NULL;
+		if (op->kind == OP_SERVICE_BIND)
+			op_free(op);
+		else if (!op->retried) {
+			op->retried = true;
+			TAILQ_INSERT_TAIL(&pool->queue, op, link);
+		} else
+			TAILQ_INSERT_TAIL(&failed, op, link);
+	}
+	conn_close(conn);
+	while ((op = TAILQ_FIRST(&failed)) != NULL) {
+		TAILQ_REMOVE(&failed, op, link);
+		evtimer_del(op->timer);
+		op_finish(op, -1, error);
+	}
+	pool_kick(pool);
+}
+
+/* Copy the attribute NAME of the entry E into ATTR; false if empty. */
+static bool
+copy_attr(LDAP *ld, LDAPMessage *e, const char *name, struct ldapc_attr *attr)
+{
+	struct berval **vals = ldap_get_values_len(ld, e, name);
+	size_t i, n = vals != NULL ? (size_t)ldap_count_values_len(vals) : 0;
+
+	if (n > 0) {
+		attr->name = xstrdup(name);
+		attr->values = xcalloc(n + 1, sizeof(*attr->values));
+		for (i = 0; i < n; i++)
+			attr->values[i] = xstrndup(vals[i]->bv_val,
+			    vals[i]->bv_len);
+		attr->count = n;
+	}
+	ldap_value_free_len(vals);
+	return n > 0;
+}
+
+/* Append the entry E to the result being collected by OP. */
+static void
+op_add_entry(struct ldapc_op *op, LDAP *ld, LDAPMessage *e)
+{
+	struct ldapc_entry *entry;
+	BerElement *ber = NULL;
+	char *dn, *name;
+	size_t cap = 0;
+
+	if (op->res->count == op->res_cap) {
+		op->res_cap = op->res_cap ? op->res_cap * 2 : 2;
+		op->res->entries = xreallocarray(op->res->entries,
+		    op->res_cap, sizeof(*op->res->entries));
+	}
+	entry = &op->res->entries[op->res->count++];
+	memset(entry, 0, sizeof(*entry));
+	dn = ldap_get_dn(ld, e);
+	entry->dn = xstrdup(dn != NULL ? dn : "");
+	ldap_memfree(dn);
+	for (name = ldap_first_attribute(ld, e, &ber); name != NULL;
+	    name = ldap_next_attribute(ld, e, ber)) {
+		if (entry->count == cap) {
+			cap = cap ? cap * 2 : 8;
+			entry->attrs = xreallocarray(entry->attrs, cap,
+			    sizeof(*entry->attrs));
+		}
+		if (copy_attr(ld, e, name, &entry->attrs[entry->count]))
+			entry->count++;
+		ldap_memfree(name);
+	}
+	if (ber != NULL)
+		ber_free(ber, 0);
+}
+
+/* The final reply of OP's search or bind arrived with code RC. */
+static void
+op_done(struct ldapc_op *op, int rc, const char *diag)
+{
+	struct aconn *conn = op->conn;
+	struct ldapc_pool *pool = op->pool;
+	char *why = NULL, *error = NULL;
+	int ret;
+
+	op_detach(op);
+	if (op->kind == OP_SEARCH) {
+		if (rc == LDAP_NO_SUCH_OBJECT && op->base_may_be_missing)
+			rc = LDAP_SUCCESS;
+		ret = rc == LDAP_SUCCESS ? 0 : -1;
+	} else
+		ret = rc == LDAP_SUCCESS ? 1 :
+		    rc == LDAP_INVALID_CREDENTIALS ? 0 : -1;
+	if (ret < 0) {
+		why = reason(NULL, rc, diag);
+		error = xasprintf("%s: %s failed: %s", pool->uris[conn->cur],
+		    op->kind == OP_SEARCH ? "search" : "bind", why);
+	}
+	if (op->kind == OP_SERVICE_BIND && ret == 1)
+		conn->ready = true;
+	if (op->kind == OP_SERVICE_BIND && ret != 1) {
+		conn_close(conn);
+		pool_fail_queue(pool, error != NULL ? error :
+		    "bind as the service account failed: invalid credentials");
+	}
+	op_finish(op, ret, error);
+	free(why);
+	free(error);
+	pool_kick(pool);
+}
+
+/* Handle one message MSG read from CONN. */
+static void
+conn_message(struct aconn *conn, LDAPMessage *msg)
+{
+	struct ldapc_op *op;
+	char *diag = NULL;
+	int msgid = ldap_msgid(msg), type = ldap_msgtype(msg), err;
+
+	for (op = TAILQ_FIRST(&conn->ops); op != NULL && op->msgid != msgid;
+	    op = TAILQ_NEXT(op, link))
+		;
+	if (op == NULL)
+		return;		/* abandoned */
+	if (type == LDAP_RES_SEARCH_ENTRY && op->kind == OP_SEARCH) {
+		op_add_entry(op, conn->ld, msg);
+		return;
+	}
+	if (type != LDAP_RES_SEARCH_RESULT && type != LDAP_RES_BIND)
+		return;		/* references and the like */
+	if (ldap_parse_result(conn->ld, msg, &err, NULL, &diag, NULL, NULL,
+	    0) != LDAP_SUCCESS)
+		err = LDAP_DECODING_ERROR;
+	op_done(op, err, diag);
+	ldap_memfree(diag);
+}
+
+/* CONN's socket is readable: read every complete message. */
+static void
+conn_input(evutil_socket_t fd, short what, void *arg)
+{
+	struct aconn *conn = arg;
+	struct timeval zero = { 0, 0 };
+	LDAPMessage *msg;
+	char *error, *why;
+	bool last;
+	int rc;
+
+	(void)fd, (void)what;
+	for (;;) {
+		msg = NULL;
+		rc = ldap_result(conn->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero,
+		    &msg);
+		if (rc == 0)
+			return;
+		if (rc < 0) {
+			why = reason(conn->ld, LDAP_SERVER_DOWN, NULL);
+			error = xasprintf("%s: connection lost: %s",
+			    conn->pool->uris[conn->cur], why);
+			conn_broken(conn, error);
+			free(why);
+			free(error);
+			return;
+		}
+		/* A failed service bind closes CONN: stop reading then. */
+		last = ldap_msgtype(msg) == LDAP_RES_BIND && !conn->ready;
+		conn_message(conn, msg);
+		ldap_msgfree(msg);
+		if (last)
+			return;
+	}
+}
+
+/* OP's time is up. */
+static void
+op_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct ldapc_op *op = arg;
+	struct ldapc_pool *pool = op->pool;
+	struct aconn *conn = op->conn;
+	char *error;
+
+	(void)fd, (void)what;
+	if (conn == NULL) {
+		op_detach(op);
+		op_finish(op, -1, "timed out waiting for an LDAP connection");
+		return;
+	}
+	error = xasprintf("%s: no answer within %d seconds",
+	    pool->uris[conn->cur], pool->set.op_timeout);
+	(void)ldap_abandon_ext(conn->ld, op->msgid, NULL, NULL);
+	op_detach(op);
+	/* A bind left pending leaves the identity unknown. */
+	if (pool->exclusive || op->kind == OP_SERVICE_BIND) {
+		if (op->kind == OP_SERVICE_BIND)
+			pool_fail_queue(pool, error);
+		conn_broken(conn, error);
+	}
+	op_finish(op, -1, error);
+	free(error);
+	pool_kick(pool);
+}
+
+/* Send OP on CONN; false when the connection is unusable. */
+static bool
+op_send(struct aconn *conn, struct ldapc_op *op)
+{
+	static const int scopes[] = {
+		[LDAPC_SCOPE_BASE] = LDAP_SCOPE_BASE,
+		[LDAPC_SCOPE_ONE] = LDAP_SCOPE_ONELEVEL,
+		[LDAPC_SCOPE_SUB] = LDAP_SCOPE_SUBTREE,
+	};
+	struct ldapc_pool *pool = conn->pool;
+	struct timeval tv = { pool->set.op_timeout, 0 };
+	struct berval cred;
+	int rc;
+
+	op->conn = conn;
+	TAILQ_INSERT_TAIL(&conn->ops, op, link);
+	conn->nops++;
+	if (op->kind == OP_SEARCH) {
+		op->res = xcalloc(1, sizeof(*op->res));
+		rc = ldap_search_ext(conn->ld, op->base, scopes[op->scope],
+		    op->filter, op->attrs, 0, NULL, NULL, &tv,
+		    pool->set.size_limit, &op->msgid);
+	} else {
+		cred.bv_val = op->pw;
+		cred.bv_len = strlen(op->pw);
+		rc = ldap_sasl_bind(conn->ld, op->dn, LDAP_SASL_SIMPLE, &cred,
+		    NULL, NULL, &op->msgid);
+	}
+	if (op->kind == OP_SERVICE_BIND)
+		evtimer_add(op->timer, &tv);
+	return rc == LDAP_SUCCESS;
+}
+
+/* Apply the TLS settings of POOL to LD, with a TLS context of its own. */
+static int
+set_tls(struct ldapc_pool *pool, LDAP *ld)
+{
+	static const int require[] = {
+		[LDAPC_TLS_NEVER] = LDAP_OPT_X_TLS_NEVER,
+		[LDAPC_TLS_ALLOW] = LDAP_OPT_X_TLS_ALLOW,
+		[LDAPC_TLS_TRY] = LDAP_OPT_X_TLS_TRY,
+		[LDAPC_TLS_DEMAND] = LDAP_OPT_X_TLS_DEMAND,
+		[LDAPC_TLS_HARD] = LDAP_OPT_X_TLS_HARD,
+	};
+	int is_server = 0;
+
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT,
+	    &require[pool->set.tls_require_cert]) != LDAP_OPT_SUCCESS ||
+	    (pool->ca_file != NULL && ldap_set_option(ld,
+	    LDAP_OPT_X_TLS_CACERTFILE, pool->ca_file) != LDAP_OPT_SUCCESS) ||
+	    (pool->ca_dir != NULL && ldap_set_option(ld,
+	    LDAP_OPT_X_TLS_CACERTDIR, pool->ca_dir) != LDAP_OPT_SUCCESS))
+		return -1;
+	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) ==
+	    LDAP_OPT_SUCCESS ? 0 : -1;
+}
+
+/* Apply POOL's settings to LD; the connect steps use net_timeout. */
+static int
+set_options(struct ldapc_pool *pool, LDAP *ld)
+{
+	struct timeval net = { pool->set.net_timeout, 0 };
+
+	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION,
+	    &pool->set.version) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &net) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_DEREF, &pool->set.deref) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
+	    LDAP_OPT_SUCCESS)
+		return -1;
+	return set_tls(pool, ld);
+}
+
+/* Connect LD to URI I of POOL: TCP (TLS for ldaps), StartTLS. */
+static int
+open_uri(struct ldapc_pool *pool, size_t i, LDAP **ld_r, char **error_r)
+{
+	LDAP *ld = NULL;
+	char *why;
+	int rc;
+
+	if ((rc = ldap_initialize(&ld, pool->uris[i])) != LDAP_SUCCESS) {
+		*error_r = xstrdup(ldap_err2string(rc));
+		return -1;
+	}
+	if (set_options(pool, ld) < 0) {
+		*error_r = xstrdup("cannot set the connection options");
+		goto fail;
+	}
+	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
+		why = reason(ld, rc, NULL);
+		*error_r = xasprintf("cannot connect: %s", why);
+		free(why);
+		goto fail;
+	}
+	if (pool->set.start_tls &&
+	    (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
+		why = reason(ld, rc, NULL);
+		*error_r = xasprintf("StartTLS failed: %s", why);
+		free(why);
+		goto fail;
+	}
+	*ld_r = ld;
+	return 0;
+fail:
+	ldap_unbind_ext(ld, NULL, NULL);
+	return -1;
+}
+
+/* Make a connection object of LD, watched by the event loop. */
+static struct aconn *
+conn_new(struct ldapc_pool *pool, LDAP *ld, size_t cur)
+{
+	struct aconn *conn = xcalloc(1, sizeof(*conn));
+	int fd = -1, flags;
+
+	(void)ldap_get_option(ld, LDAP_OPT_DESC, &fd);
+	if ((flags = fcntl(fd, F_GETFL)) >= 0)
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	conn->pool = pool;
+	conn->ld = ld;
+	conn->cur = cur;
+	conn->connected_at = time(NULL);
+	conn->ready = pool->bind_dn == NULL;
+	TAILQ_INIT(&conn->ops);
+	conn->ev = event_new(pool->base, fd, EV_READ | EV_PERSIST,
+	    conn_input, conn);
+	event_add(conn->ev, NULL);
+	LIST_INSERT_HEAD(&pool->conns, conn, link);
+	pool->nconns++;
+	return conn;
+}
+
+/* Start binding CONN as the pool's identity. */
+static bool
+conn_service_bind(struct aconn *conn)
+{
+	struct ldapc_pool *pool = conn->pool;
+	struct ldapc_op *op = xcalloc(1, sizeof(*op));
+
+	op->pool = pool;
+	op->kind = OP_SERVICE_BIND;
+	op->dn = xstrdup(pool->bind_dn);
+	op->pw = xstrdup(pool->bind_pw);
+	op->timer = evtimer_new(pool->base, op_timeout, op);
+	return op_send(conn, op);
+}
+
+/* Open a new connection: URIs not marked down first, in order. */
+static int
+conn_open(struct ldapc_pool *pool, char **error_r)
+{
+	struct str errors = STR_INIT;
+	time_t now = time(NULL);
+	struct aconn *conn;
+	LDAP *ld;
+	char *error;
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < pool->nuris; i++) {
+			if ((pool->down_until[i] > now) != (pass == 1))
+				continue;
+			if (open_uri(pool, i, &ld, &error) == 0) {
+				pool->down_until[i] = 0;
+				str_free(&errors);
+				conn = conn_new(pool, ld, i);
+				if (conn->ready || conn_service_bind(conn))
+					return 0;
+				conn_broken(conn, "cannot send the bind");
+				*error_r = xstrdup("cannot send the bind");
+				return -1;
+			}
+			pool->down_until[i] = now + LDAPC_RETRY_DOWN;
+			str_appendf(&errors, "%s%s: %s", errors.len > 0 ?
+			    "; " : "", pool->uris[i], error);
+			free(error);
+		}
+	}
+	*error_r = xasprintf("no LDAP server available: %s", str_c(&errors));
+	str_free(&errors);
+	return -1;
+}
+
+/* Close CONN, whose operations are gone. */
+static void
+conn_close(struct aconn *conn)
+{
+	LIST_REMOVE(conn, link);
+	conn->pool->nconns--;
+	event_free(conn->ev);
+	ldap_unbind_ext(conn->ld, NULL, NULL);
+	free(conn);
+}
+
+/* Return the least busy ready connection that may take another op. */
+static struct aconn *
+pool_pick(struct ldapc_pool *pool, bool *opening_r)
+{
+	struct aconn *conn, *next, *best = NULL;
+	size_t limit = pool->exclusive ? 1 : POOL_PIPELINE;
+	time_t now = time(NULL);
+
+	*opening_r = false;
+	for (conn = LIST_FIRST(&pool->conns); conn != NULL; conn = next) {
+		next = LIST_NEXT(conn, link);
+		if (conn->ready && conn->nops == 0 && conn->cur > 0 &&
+		    now - conn->connected_at >= LDAPC_RETRY_DOWN) {
+			conn_close(conn);	/* back to the first URI */
+			continue;
+		}
+		if (!conn->ready)
+			*opening_r = true;
+		else if (best == NULL || conn->nops < best->nops)
+			best = conn;
+	}
+	if (best != NULL && best->nops < limit)
+		return best;
+	if (pool->nconns < pool->max_conns || pool->exclusive)
+		return NULL;
+	return best;
+}
+
+/* Send queued operations while connections can take them. */
+static void
+pool_dispatch(evutil_socket_t fd, short what, void *arg)
+{
+	struct ldapc_pool *pool = arg;
+	struct ldapc_op *op;
+	struct aconn *conn;
+	char *error;
+	bool opening;
+
+	(void)fd, (void)what;
+	while ((op = TAILQ_FIRST(&pool->queue)) != NULL) {
+		if (op->kind == OP_BIND && op->pw == NULL) {
+			op_detach(op);
+			op_finish(op, 0, NULL);
+			continue;
+		}
+		if ((conn = pool_pick(pool, &opening)) != NULL) {
+			TAILQ_REMOVE(&pool->queue, op, link);
+			if (!op_send(conn, op))
+				conn_broken(conn, "cannot send the request");
+			continue;
+		}
+		if (opening || pool->nconns >= pool->max_conns)
+			return;
+		if (conn_open(pool, &error) < 0) {
+			pool_fail_queue(pool, error);
+			free(error);
+			return;
+		}
+	}
+}
+
+/* Run pool_dispatch() from the event loop. */
+static void
+pool_kick(struct ldapc_pool *pool)
+{
+	if (!TAILQ_EMPTY(&pool->queue))
+		event_active(pool->kick, EV_TIMEOUT, 0);
+}
+
+/* Create a pool. */
+int
+ldapc_pool_new(struct event_base *base, const struct ldapc_settings *set,
+    unsigned int max_conns, bool exclusive, struct ldapc_pool **pool_r,
+    char **error_r)
+{
+	struct ldapc_pool *pool;
+	struct ldapc *check;
+	size_t i;
+
+	if (ldapc_new(set, &check, error_r) < 0)
+		return -1;
+	ldapc_free(&check);
+	pool = xcalloc(1, sizeof(*pool));
+	pool->base = base;
+	pool->set = *set;
+	pool->nuris = strv_len(set->uris);
+	pool->uris = xcalloc(pool->nuris + 1, sizeof(*pool->uris));
+	for (i = 0; i < pool->nuris; i++)
+		pool->uris[i] = xstrdup(set->uris[i]);
+	pool->set.uris = pool->uris;
+	pool->down_until = xcalloc(pool->nuris, sizeof(*pool->down_until));
+	pool->bind_dn = dup_nonempty(set->bind_dn);
+	if (pool->bind_dn != NULL)
+		pool->bind_pw = xstrdup(set->bind_pw != NULL ?
+		    set->bind_pw : "");
+	pool->ca_file = dup_nonempty(set->tls_ca_file);
+	pool->ca_dir = dup_nonempty(set->tls_ca_dir);
+	pool->set.bind_dn = pool->set.bind_pw = NULL;
+	pool->set.tls_ca_file = pool->set.tls_ca_dir = NULL;
+	pool->max_conns = max_conns > 0 ? max_conns : 1;
+	pool->exclusive = exclusive;
+	LIST_INIT(&pool->conns);
+	TAILQ_INIT(&pool->queue);
+	pool->kick = event_new(base, -1, 0, pool_dispatch, pool);
+	*pool_r = pool;
+	return 0;
+}
+
+/* Free the pool and everything in it, without calling back. */
+void
+ldapc_pool_free(struct ldapc_pool **poolp)
+{
+	struct ldapc_pool *pool = *poolp;
+	struct ldapc_op *op;
+	struct aconn *conn;
+
+	if (pool == NULL)
+		return;
+	while ((conn = LIST_FIRST(&pool->conns)) != NULL) {
+		while ((op = TAILQ_FIRST(&conn->ops)) != NULL) {
+			op_detach(op);
+			op_free(op);
+		}
+		conn_close(conn);
+	}
+	while ((op = TAILQ_FIRST(&pool->queue)) != NULL) {
+		op_detach(op);
+		op_free(op);
+	}
+	event_free(pool->kick);
+	strv_free(&pool->uris);
+	free(pool->down_until);
+	free(pool->bind_dn);
+	free_secret(pool->bind_pw);
+	free(pool->ca_file);
+	free(pool->ca_dir);
+	free(pool);
+	*poolp = NULL;
+}
+
+/* Queue a new operation of KIND on POOL. */
+static struct ldapc_op *
+op_new(struct ldapc_pool *pool, enum op_kind kind, void *ctx)
+{
+	struct ldapc_op *op = xcalloc(1, sizeof(*op));
+	struct timeval tv = { pool->set.op_timeout, 0 };
+
+	op->pool = pool;
+	op->kind = kind;
+	op->ctx = ctx;
+	op->timer = evtimer_new(pool->base, op_timeout, op);
+	evtimer_add(op->timer, &tv);
+	TAILQ_INSERT_TAIL(&pool->queue, op, link);
+	pool_kick(pool);
+	return op;
+}
+
+/* Start a search. */
+struct ldapc_op *
+ldapc_search_start(struct ldapc_pool *pool, const struct ldapc_query *query,
+    ldapc_search_cb *cb, void *ctx)
+{
+	struct ldapc_op *op = op_new(pool, OP_SEARCH, ctx);
+	size_t i, n = 0;
+
+	op->search_cb = cb;
+	op->base = xstrdup(query->base);
+	op->filter = xstrdup(query->filter);
+	op->scope = query->scope;
+	op->base_may_be_missing = query->base_may_be_missing;
+	if (query->attrs != NULL) {
+		while (query->attrs[n] != NULL)
+			n++;
+		op->attrs = xcalloc(n + 1, sizeof(*op->attrs));
+		for (i = 0; i < n; i++)
+			op->attrs[i] = xstrdup(query->attrs[i]);
+	}
+	return op;
+}
+
+/* Start a password check. */
+struct ldapc_op *
+ldapc_bind_start(struct ldapc_pool *pool, const char *dn,
+    const char *password, ldapc_bind_cb *cb, void *ctx)
+{
+	struct ldapc_op *op = op_new(pool, OP_BIND, ctx);
+
+	op->bind_cb = cb;
+	op->dn = xstrdup(dn);
+	/* Empty: answered 0 from the loop, never an anonymous bind. */
+	op->pw = *dn != '\0' && *password != '\0' ? xstrdup(password) : NULL;
+	return op;
+}
+
+/* Cancel an operation without calling back. */
+void
+ldapc_op_abort(struct ldapc_op **opp)
+{
+	struct ldapc_op *op = *opp;
+	struct ldapc_pool *pool;
+	struct aconn *conn;
+
+	if (op == NULL)
+		return;
+	*opp = NULL;
+	pool = op->pool;
+	conn = op->conn;
+	if (conn != NULL)
+		(void)ldap_abandon_ext(conn->ld, op->msgid, NULL, NULL);
+	op_detach(op);
+	if (conn != NULL && op->kind == OP_BIND)
+		conn_broken(conn, "bind abandoned");
+	op_free(op);
+	pool_kick(pool);
+}
