@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "auth/db.h"
+#include "auth/db_ldap.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -35,10 +36,10 @@ struct db_lookup {
 };
 
 static const struct passdb_driver *const passdb_drivers[] = {
-	&passdb_passwd_file,
+	&passdb_passwd_file, &passdb_ldap,
 };
 static const struct userdb_driver *const userdb_drivers[] = {
-	&userdb_passwd_file, &userdb_static, &userdb_passwd,
+	&userdb_passwd_file, &userdb_static, &userdb_passwd, &userdb_ldap,
 };
 
 /* Every lookup through a driver that is not built fails temporarily. */

@@ -15,4 +15,5 @@ src_auth_authd_SOURCES = \
 	src/auth/db.c src/auth/db.h \
 	src/auth/db_passwd_file.c \
 	src/auth/db_static.c
-src_auth_authd_LDADD = src/auth/libauthutil.a $(DM_LIBS) $(DM_EXTLIBS)
+src_auth_authd_LDADD = src/auth/libauthldap.a src/auth/libauthutil.a \
+	$(DM_LIBS) $(DM_EXTLIBS)

@@ -486,3 +486,26 @@ def test_userdb_static_passwd_and_overrides(authd):
         u.send("USER\t3\troot\tservice=lmtp")
         assert u.reply()[:2] == ["FAIL", "3"], \
             "a failing userdb was skipped"
+
+
+def test_passwd_file_then_ldap_passdb(authd, slapd, tmp_path):
+    conf = tmp_path / "dovecot-ldap.conf.ext"
+    conf.write_text(f"uris = {slapd.ldap_uri}\nbase = {slapd.base}\n"
+                    f"auth_bind = yes\n"
+                    f"auth_bind_userdn = uid=%u,ou=people,{slapd.base}\n")
+    a = authd()
+    write_passwd_file(a.passwd, {"carol": "two words"})
+    a.d.stop()
+    a.d.write_config(passdb=f"passwd-file:{a.passwd}, ldap:{conf}")
+    a.d.start()
+    with a.conn() as c:
+        # Not in the passwd-file: the next passdb (LDAP) answers.
+        c.auth(1, "PLAIN", resp=plain("alice", "alice-password"))
+        assert c.reply() == ["OK", "1", "user=alice"]
+        c.auth(2, "PLAIN", "no-penalty", resp=plain("alice", "secret"))
+        assert c.reply() == ["FAIL", "2", "user=alice"]
+        c.auth(3, "PLAIN", resp=plain("carol", "two words"))
+        assert c.reply() == ["OK", "3", "user=carol"]
+    log = a.d.log()
+    assert re.search(r"user=<alice>.*result=ok, backend=ldap", log)
+    assert re.search(r"user=<carol>.*result=ok, backend=passwd-file", log)
