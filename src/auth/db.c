@@ -36,7 +36,7 @@ struct db_lookup {
 };
 
 static const struct passdb_driver *const passdb_drivers[] = {
-	&passdb_passwd_file, &passdb_ldap,
+	&passdb_passwd_file, &passdb_ldap, &passdb_pam,
 };
 static const struct userdb_driver *const userdb_drivers[] = {
 	&userdb_passwd_file, &userdb_static, &userdb_passwd, &userdb_ldap,

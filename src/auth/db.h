@@ -125,6 +125,7 @@ void db_deinit(void);
 
 /* The drivers, for the registry. */
 extern const struct passdb_driver passdb_passwd_file;
+extern const struct passdb_driver passdb_pam;
 extern const struct userdb_driver userdb_passwd_file;
 extern const struct userdb_driver userdb_static;
 extern const struct userdb_driver userdb_passwd;

@@ -14,6 +14,8 @@ src_auth_authd_SOURCES = \
 	src/auth/fields.c src/auth/fields.h \
 	src/auth/db.c src/auth/db.h \
 	src/auth/db_passwd_file.c \
-	src/auth/db_static.c
-src_auth_authd_LDADD = src/auth/libauthldap.a src/auth/libauthutil.a \
+	src/auth/db_static.c \
+	src/auth/db_pam.c
+src_auth_authd_LDADD = src/auth/libauthldap.a src/auth/libpamworker.a \
+	src/auth/libauthutil.a \
 	$(DM_LIBS) $(DM_EXTLIBS)

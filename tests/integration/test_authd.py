@@ -48,7 +48,7 @@ class Authd:
     """A dirmail instance running authd; sockets in a directory others
     can reach (the postfix user)."""
 
-    def __init__(self, dirmail, params=None, name="dirmail"):
+    def __init__(self, dirmail, params=None, name="dirmail", env=None):
         self.sockdir = tempfile.mkdtemp(prefix="dirmail-auth-")
         os.chmod(self.sockdir, 0o755)
         self.passwd = write_passwd_file(
@@ -63,7 +63,10 @@ class Authd:
             "auth_failure_delay": "1s",
         }
         p.update(params or {})
-        self.d = dirmail(params=p, services={"authd": "authd"}, name=name)
+        self.d = dirmail(params=p, services={"authd": "authd"}, name=name,
+                         start=False)
+        self.d.env.update(env or {})
+        self.d.start()
 
     def conn(self, minor=2):
         c = AuthConn(self.client_path)
@@ -83,8 +86,8 @@ class Authd:
 def authd(dirmail):
     made = []
 
-    def make(params=None):
-        a = Authd(dirmail, params, name=f"dirmail{len(made)}")
+    def make(params=None, env=None):
+        a = Authd(dirmail, params, name=f"dirmail{len(made)}", env=env)
         made.append(a)
         return a
     yield make
