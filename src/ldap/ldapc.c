@@ -15,6 +15,7 @@
 #include <ldap.h>
 
 #include "ldap/ldapc.h"
+#include "ldap/ldapc_int.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -434,8 +435,8 @@ copy_attr(LDAP *ld, LDAPMessage *e, const char *name, struct ldapc_attr *attr)
 }
 
 /* Copy the DN and attributes of the entry E into ENTRY. */
-static void
-copy_entry(LDAP *ld, LDAPMessage *e, struct ldapc_entry *entry)
+void
+ldapc_copy_entry(LDAP *ld, LDAPMessage *e, struct ldapc_entry *entry)
 {
 	BerElement *ber = NULL;
 	char *dn, *name;
@@ -470,7 +471,7 @@ copy_result(LDAP *ld, LDAPMessage *msg)
 	res->entries = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*res->entries));
 	for (e = ldap_first_entry(ld, msg); e != NULL && res->count <
 	    (size_t)n; e = ldap_next_entry(ld, e))
-		copy_entry(ld, e, &res->entries[res->count++]);
+		ldapc_copy_entry(ld, e, &res->entries[res->count++]);
 	return res;
 }
 

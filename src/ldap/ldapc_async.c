@@ -18,6 +18,7 @@
 #include <ldap.h>
 
 #include "ldap/ldapc.h"
+#include "ldap/ldapc_int.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -199,33 +200,11 @@ conn_broken(struct aconn *conn, const char *error)
 	pool_kick(pool);
 }
 
-/* Copy the attribute NAME of the entry E into ATTR; false if empty. */
-static bool
-copy_attr(LDAP *ld, LDAPMessage *e, const char *name, struct ldapc_attr *attr)
-{
-	struct berval **vals = ldap_get_values_len(ld, e, name);
-	size_t i, n = vals != NULL ? (size_t)ldap_count_values_len(vals) : 0;
-
-	if (n > 0) {
-		attr->name = xstrdup(name);
-		attr->values = xcalloc(n + 1, sizeof(*attr->values));
-		for (i = 0; i < n; i++)
-			attr->values[i] = xstrndup(vals[i]->bv_val,
-			    vals[i]->bv_len);
-		attr->count = n;
-	}
-	ldap_value_free_len(vals);
-	return n > 0;
-}
-
 /* Append the entry E to the result being collected by OP. */
 static void
 op_add_entry(struct ldapc_op *op, LDAP *ld, LDAPMessage *e)
 {
 	struct ldapc_entry *entry;
-	BerElement *ber = NULL;
-	char *dn, *name;
-	size_t cap = 0;
 
 	if (op->res->count == op->res_cap) {
 		op->res_cap = op->res_cap ? op->res_cap * 2 : 2;
@@ -234,22 +213,7 @@ op_add_entry(struct ldapc_op *op, LDAP *ld, LDAPMessage *e)
 	}
 	entry = &op->res->entries[op->res->count++];
 	memset(entry, 0, sizeof(*entry));
-	dn = ldap_get_dn(ld, e);
-	entry->dn = xstrdup(dn != NULL ? dn : "");
-	ldap_memfree(dn);
-	for (name = ldap_first_attribute(ld, e, &ber); name != NULL;
-	    name = ldap_next_attribute(ld, e, ber)) {
-		if (entry->count == cap) {
-			cap = cap ? cap * 2 : 8;
-			entry->attrs = xreallocarray(entry->attrs, cap,
-			    sizeof(*entry->attrs));
-		}
-		if (copy_attr(ld, e, name, &entry->attrs[entry->count]))
-			entry->count++;
-		ldap_memfree(name);
-	}
-	if (ber != NULL)
-		ber_free(ber, 0);
+	ldapc_copy_entry(ld, e, entry);
 }
 
 /* The final reply of OP's search or bind arrived with code RC. */
