@@ -2,87 +2,31 @@
 
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/var_expand.h"
+#include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
-/* Apply modifier MOD ('L', 'U' or 0) to VALUE and append it. */
-static void
-append_mod(struct str *out, const char *value, char mod)
-{
-	for (; *value != '\0'; value++) {
-		if (mod == 'L')
-			str_append_c(out, (char)tolower((unsigned char)*value));
-		else if (mod == 'U')
-			str_append_c(out, (char)toupper((unsigned char)*value));
-		else
-			str_append_c(out, *value);
-	}
-}
-
-/* Return the value of variable NAME (a letter or long name), or NULL. */
-static const char *
-var_value(const char *name, size_t len, const char *user,
-    const char *service, char **tmp)
-{
-	const char *at = strchr(user, '@');
-
-	if ((len == 1 && *name == 'u') || (len == 4 &&
-	    strncmp(name, "user", 4) == 0))
-		return user;
-	if ((len == 1 && *name == 'n') || (len == 8 &&
-	    strncmp(name, "username", 8) == 0)) {
-		*tmp = at != NULL ? xstrndup(user, (size_t)(at - user)) :
-		    xstrdup(user);
-		return *tmp;
-	}
-	if ((len == 1 && *name == 'd') || (len == 6 &&
-	    strncmp(name, "domain", 6) == 0))
-		return at != NULL ? at + 1 : "";
-	if ((len == 1 && *name == 's') || (len == 7 &&
-	    strncmp(name, "service", 7) == 0))
-		return service != NULL ? service : "";
-	return NULL;
-}
-
-/* Expand %u %n %d %s (with L/U modifiers, {long} names) in TMPL. */
+/* Expand the Dovecot variables of TMPL for USER; "" on a bad template. */
 char *
 auth_var_expand(const char *tmpl, const char *user, const char *service)
 {
+	struct var_expand_auth va;
+	struct var_expand_params params = { NULL, NULL, NULL, NULL };
 	struct str out = STR_INIT;
-	const char *p, *name, *value;
-	char mod, *tmp;
-	size_t len;
+	const char *error;
 
-	for (p = tmpl; *p != '\0'; p++) {
-		if (*p != '%' || p[1] == '\0') {
-			str_append_c(&out, *p);
-			continue;
-		}
-		p++;
-		mod = (*p == 'L' || *p == 'U') ? *p++ : 0;
-		if (*p == '{' && strchr(p, '}') != NULL) {
-			name = p + 1;
-			len = (size_t)(strchr(p, '}') - name);
-			p = name + len;
-		} else {
-			name = p;
-			len = 1;
-		}
-		tmp = NULL;
-		value = var_value(name, len, user, service, &tmp);
-		if (*name == '%' && len == 1)
-			str_append_c(&out, '%');
-		else if (value != NULL)
-			append_mod(&out, value, mod);
-		free(tmp);
-		if (*p == '\0')
-			break;
+	var_expand_auth_init(&va, user, service, NULL, NULL, NULL);
+	params.table = va.table;
+	if (var_expand(&out, tmpl, &params, &error) < 0) {
+		log_error("cannot expand \"%s\": %s", tmpl, error);
+		str_truncate(&out, 0);
 	}
+	var_expand_auth_deinit(&va);
 	return str_steal(&out);
 }
 

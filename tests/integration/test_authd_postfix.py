@@ -197,3 +197,50 @@ def test_postfix_temporary_failure_is_454(authd, postfix):  # noqa: F811
     with p.smtp() as s:
         assert auth(s, "PLAIN", "alice", "secret")[0] == 235
     assert "no SASL authentication mechanisms" not in p.log()
+
+
+def test_postfix_edge_cases(authd, postfix):  # noqa: F811
+    a = authd()
+    p = postfix(a.client_path)
+    with p.smtp() as s:
+        code, _ = s.docmd("AUTH", "PLAIN =")
+        assert code == 535
+        code, _ = s.docmd("AUTH", "LOGIN")
+        assert code == 334
+        code, _ = s.docmd("*")
+        assert code == 501
+        assert auth(s, "PLAIN", "bob", "hunter2")[0] == 235
+    assert "no SASL authentication mechanisms" not in p.log()
+
+
+def authd_pid(d):
+    for pid in d.children():
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() == "authd":
+                return pid
+        except OSError:
+            pass
+    return None
+
+
+def test_postfix_survives_an_authd_restart(authd, postfix):  # noqa: F811
+    a = authd()
+    p = postfix(a.client_path)
+    with p.smtp() as s:
+        assert auth(s, "PLAIN", "alice", "secret")[0] == 235
+    old = authd_pid(a.d)
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        pid = authd_pid(a.d)
+        if pid not in (None, old) and a.d._accepts("auth_listen"):
+            break
+        time.sleep(0.1)
+    codes = []
+    for _ in range(2):
+        with p.smtp() as s:
+            codes.append(auth(s, "PLAIN", "alice", "secret")[0])
+        if codes[-1] == 235:
+            break
+    assert codes in ([235], [454, 235]), codes
+    assert "no SASL authentication mechanisms" not in p.log()
