@@ -138,31 +138,33 @@ usage(void)
 	exit(64);
 }
 
-int
-main(int argc, char **argv)
+struct options {
+	const char *config;
+	char **overrides;
+	bool foreground;
+};
+
+/* Parse the command line into *OPT. */
+static void
+parse_options(int argc, char **argv, struct options *opt)
 {
-	const char *config = NULL;
-	char **overrides = xcalloc(1, sizeof(*overrides)), *error;
-	struct event *ev_term, *ev_int;
-	struct cfg *cfg;
 	size_t n_over = 0;
-	bool foreground = false;
 	int ch;
 
-	log_open("authd", LOG_DEST_SYSLOG);
+	opt->overrides = xcalloc(1, sizeof(*opt->overrides));
 	while ((ch = getopt(argc, argv, "c:fo:v")) != -1) {
 		switch (ch) {
 		case 'c':
-			config = optarg;
+			opt->config = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			opt->foreground = true;
 			break;
 		case 'o':
-			overrides = xreallocarray(overrides, n_over + 2,
-			    sizeof(*overrides));
-			overrides[n_over++] = optarg;
-			overrides[n_over] = NULL;
+			opt->overrides = xreallocarray(opt->overrides,
+			    n_over + 2, sizeof(*opt->overrides));
+			opt->overrides[n_over++] = optarg;
+			opt->overrides[n_over] = NULL;
 			break;
 		case 'v':
 			log_set_verbose(true);
@@ -173,10 +175,22 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (dirmail_config_load(config, overrides, &cfg, &error) < 0)
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt = { NULL, NULL, false };
+	struct event *ev_term, *ev_int;
+	struct cfg *cfg;
+	char *error;
+
+	log_open("authd", LOG_DEST_SYSLOG);
+	parse_options(argc, argv, &opt);
+	if (dirmail_config_load(opt.config, opt.overrides, &cfg, &error) < 0)
 		log_fatal("%s", error);
 	(void)log_set_facility(cfg_str(cfg, "syslog_facility"));
-	log_open("authd", foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG);
+	log_open("authd", opt.foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG);
 	signal(SIGPIPE, SIG_IGN);
 	if ((auth_base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
@@ -192,6 +206,6 @@ main(int argc, char **argv)
 	event_free(ev_term);
 	event_free(ev_int);
 	cfg_free(&cfg);
-	free(overrides);
+	free(opt.overrides);
 	return 0;
 }

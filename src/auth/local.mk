@@ -19,3 +19,12 @@ src_auth_authd_SOURCES = \
 src_auth_authd_LDADD = src/auth/libauthldap.a src/auth/libpamworker.a \
 	src/auth/libauthutil.a \
 	$(DM_LIBS) $(DM_EXTLIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += src/auth/test_fields
+TESTS += src/auth/test_fields
+src_auth_test_fields_SOURCES = src/auth/test_fields.c src/auth/fields.c \
+	src/auth/fields.h
+src_auth_test_fields_CFLAGS = $(TEST_CFLAGS)
+src_auth_test_fields_LDADD = $(TEST_LDADD)
+endif
