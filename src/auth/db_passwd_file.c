@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/db.h"
 #include "auth/password.h"
@@ -92,10 +94,15 @@ pwf_refresh(struct pwf *pwf)
 	FILE *fp;
 	char *line = NULL;
 	size_t cap = 0;
-	int ret = 0;
+	int ret = 0, fd;
 
-	if ((fp = fopen(pwf->path, "r")) == NULL ||
-	    fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+	/* O_NONBLOCK: a FIFO must not stall the event loop in open(). */
+	fd = open(pwf->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (fp == NULL && fd >= 0)
+		close(fd);
+	if (fp == NULL || fstat(fileno(fp), &st) < 0 ||
+	    !S_ISREG(st.st_mode)) {
 		log_error("passwd-file %s: %s", pwf->path, fp == NULL ?
 		    strerror(errno) : "not a regular file");
 		if (fp != NULL)

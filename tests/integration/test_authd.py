@@ -208,10 +208,10 @@ def test_failure_delay_does_not_stall_others(authd):
 
 
 def test_penalty_grows_but_replies_stay_under_10s(authd):
-    a = authd({"auth_failure_delay": "2s"})
+    a = authd({"auth_failure_delay": "1s"})
     with a.conn() as c:
         took = []
-        for i in range(5):
+        for i in range(4):
             start = time.monotonic()
             c.auth(i + 1, "PLAIN", "rip=192.0.2.99", "secured",
                    resp=plain("alice", f"guess{i}"))
@@ -512,3 +512,24 @@ def test_passwd_file_then_ldap_passdb(authd, slapd, tmp_path):
     log = a.d.log()
     assert re.search(r"user=<alice>.*result=ok, backend=ldap", log)
     assert re.search(r"user=<carol>.*result=ok, backend=passwd-file", log)
+
+
+def test_unreadable_passwd_file_kinds_are_temporary_failures(authd):
+    a = authd()
+    os.rename(a.passwd, str(a.passwd) + ".away")
+    os.mkfifo(a.passwd)
+    with a.conn() as c:
+        start = time.monotonic()
+        c.auth(1, "PLAIN", "no-penalty", resp=plain("bob", "hunter2"))
+        assert c.reply() == ["FAIL", "1", "code=temp_fail", "user=bob"]
+        assert time.monotonic() - start < 10
+    os.unlink(a.passwd)
+    os.mkdir(a.passwd)
+    with a.conn() as c:
+        c.auth(2, "PLAIN", "no-penalty", resp=plain("bob", "hunter2"))
+        assert c.reply() == ["FAIL", "2", "code=temp_fail", "user=bob"]
+    os.rmdir(a.passwd)
+    os.rename(str(a.passwd) + ".away", a.passwd)
+    with a.conn() as c:
+        c.auth(3, "PLAIN", resp=plain("bob", "hunter2"))
+        assert c.reply() == ["OK", "3", "user=bob"]
