@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct event_base;
 struct auth_client;
@@ -96,7 +97,10 @@ bool mech_enabled(const char *name);
 /* Penalty (penalty.c). */
 /* Seconds to wait before handling a login from RIP. */
 unsigned int penalty_get(const char *rip);
-void penalty_failure(const char *rip);
+/* A hash of a login/password pair (0: none), for penalty_failure(). */
+uint32_t penalty_hash(const char *user, const char *password);
+/* A login from RIP failed; PAIR from penalty_hash() or 0. */
+void penalty_failure(const char *rip, uint32_t pair);
 void penalty_success(const char *rip);
 
 /* Login names (username.c). */

@@ -43,6 +43,7 @@ struct auth_request {
 	char *login;		/* the name the client gave */
 	char *user;		/* normalised */
 	char *password;		/* wiped as soon as it is used */
+	uint32_t pair;		/* penalty_hash() of login and password */
 	struct str reply;	/* the delayed reply */
 	enum req_result result;
 	const char *backend;
@@ -305,7 +306,7 @@ auth_request_fail(struct auth_request *req, const char *reason)
 	req_wipe_password(req);
 	req_log(req, "failed");
 	if (!req->no_penalty)
-		penalty_failure(req->rip);
+		penalty_failure(req->rip, req->pair);
 	req->result = RESULT_FAIL;
 	str_truncate(&req->reply, 0);
 	str_appendf(&req->reply, "FAIL\t%u", req->id);
@@ -417,6 +418,7 @@ auth_request_verify(struct auth_request *req, const char *login,
 		return;
 	}
 	req->password = xstrdup(password);
+	req->pair = penalty_hash(req->user, password);
 	wait = req->no_penalty ? 0 : penalty_get(req->rip);
 	if (wait > 0) {
 		req_enter_state(req, REQ_PENALTY);

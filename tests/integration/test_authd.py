@@ -533,3 +533,27 @@ def test_unreadable_passwd_file_kinds_are_temporary_failures(authd):
     with a.conn() as c:
         c.auth(3, "PLAIN", resp=plain("bob", "hunter2"))
         assert c.reply() == ["OK", "3", "user=bob"]
+
+
+def test_penalty_ignores_a_repeated_password_and_groups_ipv6(authd):
+    a = authd({"auth_failure_delay": "1s"})
+    with a.conn() as c:
+        took = []
+        for i in range(4):
+            start = time.monotonic()
+            c.auth(i + 1, "PLAIN", "rip=192.0.2.77", "secured",
+                   resp=plain("alice", "stale"))
+            assert c.reply()[0] == "FAIL"
+            took.append(time.monotonic() - start)
+        # One penalty level (1 s) at most: the same stale password.
+        assert max(took) < 3.5, took
+        for i, rip in enumerate(["2001:db8:1:1::1", "2001:db8:1:2::2"]):
+            c.auth(10 + i, "PLAIN", f"rip={rip}", "secured",
+                   resp=plain("alice", f"guess{i}"))
+            assert c.reply()[0] == "FAIL"
+        # The same /48: already one level (1 s plus 1 s delay).
+        start = time.monotonic()
+        c.auth(20, "PLAIN", "rip=2001:db8:1:3::3", "secured",
+               resp=plain("alice", "guess9"))
+        assert c.reply()[0] == "FAIL"
+        assert time.monotonic() - start > 2.5
