@@ -26,6 +26,7 @@
 #include "global/params.h"
 #include "lib/cfg.h"
 #include "lib/log.h"
+#include "lib/priv.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -195,6 +196,10 @@ main(int argc, char **argv)
 	if ((auth_base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
 	setup(cfg);
+	/* Root was kept only to start the PAM helper (see dirmaild(8)). */
+	if (priv_drop(cfg_str(cfg, "dirmail_user"),
+	    cfg_str(cfg, "dirmail_group"), &error) < 0)
+		log_fatal("dropping privileges: %s", error);
 	take_sockets();
 	ev_term = evsignal_new(auth_base, SIGTERM, on_signal, NULL);
 	ev_int = evsignal_new(auth_base, SIGINT, on_signal, NULL);

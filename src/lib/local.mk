@@ -4,5 +4,6 @@ src_lib_libdirmail_a_SOURCES = \
 	src/lib/cfg.c src/lib/cfg.h \
 	src/lib/listen.c src/lib/listen.h \
 	src/lib/log.c src/lib/log.h \
+	src/lib/priv.c src/lib/priv.h \
 	src/lib/str.c src/lib/str.h \
 	src/lib/xalloc.c src/lib/xalloc.h

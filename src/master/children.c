@@ -164,7 +164,8 @@ child_exec(struct master *m, struct service *s)
 		close(fd);
 	}
 	child_pass_fds(m, s);
-	child_drop_privileges(m->conf, s->def->name);
+	if (!s->def->drops_itself)
+		child_drop_privileges(m->conf, s->def->name);
 	execv(s->program, argv);
 	child_fail("service %s: exec %s: %s", s->def->name, s->program,
 	    strerror(errno));

@@ -59,6 +59,9 @@ struct service_def {
 	const char *listen[5];		/* its listener parameters, NULL-ended */
 	const char *protocol;		/* runs only when in "protocols" */
 	const char *runs_with;		/* runs when that service runs */
+	bool drops_itself;		/* started as root; the service drops
+					   to dirmail_user once it has done
+					   what needs root (authd: PAM) */
 };
 
 /* A service at run time. */

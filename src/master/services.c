@@ -18,7 +18,8 @@
  */
 const struct service_def service_defs[] = {
 	{ .name = "authd",
-	  .listen = { "auth_listen", "auth_userdb_listen", NULL } },
+	  .listen = { "auth_listen", "auth_userdb_listen", NULL },
+	  .drops_itself = true },
 	{ .name = "smtpd",
 	  .listen = { "smtpd_listen", "submission_listen", "smtps_listen",
 	      "pickup_listen", NULL } },
