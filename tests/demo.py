@@ -166,6 +166,8 @@ def main():
               f"ldap:{demo}/ldap-virtual-mailbox.cf alice@example.com")
         print(f"  {ctl} -c {cfg} map query "
               f"ldap:{demo}/ldap-virtual-alias.cf staff@example.com")
+        print(f"  {ctl} -c {cfg} auth test alice alice-password")
+        print(f"  {ctl} -c {cfg} auth lookup bob")
         print("dirmaild runs in the foreground; Ctrl-C stops it.",
               flush=True)
         subprocess.run([str(ctl), "-c", str(cfg), "check"])
