@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 
 #include "auth/auth.h"
+#include "auth/cache.h"
 #include "auth/db.h"
 #include "global/params.h"
 #include "lib/cfg.h"
@@ -115,6 +116,9 @@ setup(const struct cfg *cfg)
 	auth_set.username_format = cfg_str(cfg, "auth_username_format");
 	auth_set.default_realm = cfg_str(cfg, "auth_default_realm");
 	auth_set.username_chars = cfg_str(cfg, "auth_username_chars");
+	auth_cache_init(cfg_size(cfg, "auth_cache_size"),
+	    cfg_duration(cfg, "auth_cache_ttl"),
+	    cfg_duration(cfg, "auth_cache_negative_ttl"));
 	if (db_init(cfg_list(cfg, "passdb"), cfg_list(cfg, "userdb"),
 	    cfg_str(cfg, "userdb_override_fields"), cfg_str(cfg, "mail_uid"),
 	    cfg_str(cfg, "mail_gid"), &error) < 0)

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "auth/auth.h"
+#include "auth/cache.h"
 #include "auth/db.h"
 #include "auth/db_ldap.h"
 #include "lib/log.h"
@@ -32,6 +33,7 @@ struct db_lookup {
 	bool driver_busy;	/* the driver still owes db_query_done() */
 	bool finished;		/* the requester has its answer or left */
 	enum db_result result;
+	const char *cached;	/* the backend of a cached answer, or NULL */
 	char *user, *password, *service, *rip, *lip;
 };
 
@@ -105,16 +107,31 @@ lookup_release(struct db_lookup *l)
 	free(l);
 }
 
+/* Remember a fresh answer in the cache. */
+static void
+lookup_cache_put(const struct db_lookup *l, enum db_result result,
+    const char *backend)
+{
+	if (l->cached != NULL)
+		return;
+	if (l->list == userdbs)
+		auth_cache_user_put(l->user, result, backend, &l->q.fields);
+	else
+		auth_cache_pass_put(l->user, l->password, result, backend,
+		    &l->q.fields);
+}
+
 /* Hand the answer to the requester. */
 static void
 lookup_deliver(struct db_lookup *l, enum db_result result)
 {
-	const char *backend = l->index < l->count ?
-	    (l->list[l->index].passdb != NULL ?
+	const char *backend = l->cached != NULL ? l->cached :
+	    l->index < l->count ? (l->list[l->index].passdb != NULL ?
 	    l->list[l->index].passdb->name :
 	    l->list[l->index].userdb->name) : "none";
 
 	evtimer_del(l->timer);
+	lookup_cache_put(l, result, backend);
 	l->finished = true;
 	l->cb(result, backend, &l->q.fields, l->q.error, l->ctx);
 	lookup_release(l);
@@ -149,6 +166,10 @@ lookup_step(evutil_socket_t fd, short what, void *arg)
 	}
 	if (l->finished) {
 		lookup_release(l);
+		return;
+	}
+	if (l->cached != NULL) {
+		lookup_deliver(l, l->result);
 		return;
 	}
 	if (l->result == DB_NOTFOUND && l->index + 1 < l->count) {
@@ -214,6 +235,17 @@ userdb_apply_defaults(struct db_lookup *l)
 	field_to_id(f, "gid", false);
 }
 
+/* Answer L from the cache when it can: true when it did. */
+static bool
+lookup_cache_get(struct db_lookup *l)
+{
+	if (l->list == userdbs)
+		return auth_cache_user_get(l->user, &l->result, &l->cached,
+		    &l->q.fields) == 1;
+	return auth_cache_pass_get(l->user, l->password, &l->result,
+	    &l->cached, &l->q.fields) == 1;
+}
+
 /* Start a lookup of USER through LIST. */
 static struct db_lookup *
 lookup_new(const struct db_entry *list, size_t count, const char *user,
@@ -242,7 +274,9 @@ lookup_new(const struct db_entry *list, size_t count, const char *user,
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(l->timer, &tv);
-	if (count == 0) {
+	if (lookup_cache_get(l)) {
+		event_active(l->timer, EV_READ, 0);
+	} else if (count == 0) {
 		l->result = DB_NOTFOUND;
 		event_active(l->timer, EV_READ, 0);
 	} else
@@ -374,6 +408,7 @@ db_deinit(void)
 		passdbs[i].passdb->deinit(passdbs[i].db);
 	for (i = 0; i < n_userdbs; i++)
 		userdbs[i].userdb->deinit(userdbs[i].db);
+	auth_cache_deinit();
 	free(passdbs);
 	free(userdbs);
 	free(override_fields);

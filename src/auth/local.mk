@@ -13,6 +13,7 @@ src_auth_authd_SOURCES = \
 	src/auth/lineconn.c src/auth/lineconn.h \
 	src/auth/fields.c src/auth/fields.h \
 	src/auth/db.c src/auth/db.h \
+	src/auth/cache.c src/auth/cache.h \
 	src/auth/db_passwd_file.c \
 	src/auth/db_static.c \
 	src/auth/db_pam.c

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth/auth.h"
+#include "auth/cache.h"
 #include "auth/db.h"
 #include "auth/fields.h"
 #include "auth/lineconn.h"
@@ -44,7 +45,7 @@ struct udb_client {
 
 typedef int udb_cmd_fn(struct udb_client *c, char **args, size_t n);
 
-static udb_cmd_fn udb_cmd_user, udb_cmd_pass, udb_cmd_list;
+static udb_cmd_fn udb_cmd_user, udb_cmd_pass, udb_cmd_list, udb_cmd_flush;
 
 static const struct {
 	const char *name;
@@ -54,6 +55,7 @@ static const struct {
 	{ "USER", udb_cmd_user, UDB_READY },
 	{ "PASS", udb_cmd_pass, UDB_READY },
 	{ "LIST", udb_cmd_list, UDB_READY },
+	{ "CACHE-FLUSH", udb_cmd_flush, UDB_READY },
 };
 
 /* Send LINE and an LF. */
@@ -205,6 +207,29 @@ udb_cmd_list(struct udb_client *c, char **args, size_t n)
 	line = xasprintf("DONE\t%s\t%s", args[1], ret < 0 ? "fail" : "");
 	udb_send(c, line);
 	free(line);
+	return 0;
+}
+
+/* CACHE-FLUSH id [user]: a dirmail extension, answered OK id count. */
+static int
+udb_cmd_flush(struct udb_client *c, char **args, size_t n)
+{
+	char *user = NULL, *line;
+	unsigned int count;
+
+	if (n < 2 || *args[1] == '\0' ||
+	    strspn(args[1], "0123456789") != strlen(args[1]))
+		return -1;
+	if (n >= 3 && *args[2] != '\0' &&
+	    auth_username_normalize(args[2], &user) < 0)
+		user = xstrdup(args[2]);
+	count = auth_cache_flush(user);
+	log_info("cache flush: user=<%s>, entries=%u",
+	    user != NULL ? user : "*", count);
+	line = xasprintf("OK\t%s\t%u", args[1], count);
+	udb_send(c, line);
+	free(line);
+	free(user);
 	return 0;
 }
 

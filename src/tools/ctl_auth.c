@@ -4,11 +4,13 @@
  *	dirmailctl auth test [-a SOCKET] USER [PASSWORD]
  *	dirmailctl auth lookup [-a SOCKET] USER
  *	dirmailctl auth list [-a SOCKET]
+ *	dirmailctl auth cache flush [-a SOCKET] [USER]
  *
  * "test" authenticates with PLAIN on the auth-client socket (the first
  * unix: socket of auth_listen by default) and reads the password from
  * standard input when it is not given; "lookup" and "list" use the
- * auth-userdb socket (auth_userdb_listen).  Exit status: 0 success or
+ * auth-userdb socket (auth_userdb_listen), and so does "cache flush"
+ * with the CACHE-FLUSH extension command.  Exit status: 0 success or
  * found, 1 failure or not found, 75 temporary failure.
  */
 
@@ -35,7 +37,8 @@
 #define AUTH_USAGE \
 	"usage: dirmailctl auth test [-a SOCKET] USER [PASSWORD]\n" \
 	"       dirmailctl auth lookup [-a SOCKET] USER\n" \
-	"       dirmailctl auth list [-a SOCKET]\n"
+	"       dirmailctl auth list [-a SOCKET]\n" \
+	"       dirmailctl auth cache flush [-a SOCKET] [USER]\n"
 
 #define AUTH_TIMEOUT_SECS	15
 
@@ -375,6 +378,50 @@ auth_list(struct auth_conn *c, int argc, char **argv)
 	return ret;
 }
 
+/* Print the CACHE-FLUSH reply LINE; return the exit status. */
+static int
+flush_result(char *line)
+{
+	size_t n;
+	char **args = line_split(line, &n);
+	int ret = CTL_EX_TEMPFAIL;
+
+	if (n >= 3 && strcmp(args[0], "OK") == 0) {
+		printf("%s cache entries flushed\n", args[2]);
+		ret = 0;
+	} else
+		log_error("authd refused the cache flush");
+	free(args);
+	return ret;
+}
+
+/* auth cache flush [USER] */
+static int
+auth_cache(struct auth_conn *c, int argc, char **argv)
+{
+	struct str req = STR_INIT;
+	char *line;
+	int ret = CTL_EX_TEMPFAIL;
+
+	if (argc < 1 || argc > 2 || strcmp(argv[0], "flush") != 0)
+		return auth_usage();
+	if (userdb_handshake(c) < 0)
+		return ret;
+	str_append(&req, "CACHE-FLUSH\t1");
+	if (argc == 2) {
+		str_append_c(&req, '\t');
+		tab_escape(&req, argv[1]);
+	}
+	str_append_c(&req, '\n');
+	if (auth_write(c, str_c(&req)) == 0 &&
+	    (line = auth_read_line(c)) != NULL) {
+		ret = flush_result(line);
+		free(line);
+	}
+	str_free(&req);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	auth_cmd_fn *fn;
@@ -383,6 +430,7 @@ static const struct {
 	{ "test", auth_test, "auth_listen" },
 	{ "lookup", auth_lookup, "auth_userdb_listen" },
 	{ "list", auth_list, "auth_userdb_listen" },
+	{ "cache", auth_cache, "auth_userdb_listen" },
 };
 
 /* dirmailctl auth ... */
