@@ -307,6 +307,27 @@ parse_number(const char *s, unsigned long long *value_r, const char **end_r,
 }
 
 int
+cfg_parse_int(const char *s, long long min, long long max,
+    long long *value_r, const char **error_r)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0) {
+		*error_r = "not a number";
+		return -1;
+	}
+	if (n < min || n > max) {
+		*error_r = "out of range";
+		return -1;
+	}
+	*value_r = n;
+	return 0;
+}
+
+int
 cfg_parse_size(const char *s, uint64_t *value_r, const char **error_r)
 {
 	static const struct {

@@ -124,6 +124,9 @@ char **cfg_split_list(const char *value, bool comma_only);
  * or -1 with a static reason in *ERROR_R.
  */
 int cfg_parse_bool(const char *s, bool *value_r, const char **error_r);
+/* A whole decimal integer (leading "-" allowed) within [MIN, MAX]. */
+int cfg_parse_int(const char *s, long long min, long long max,
+    long long *value_r, const char **error_r);
 int cfg_parse_size(const char *s, uint64_t *value_r, const char **error_r);
 int cfg_parse_duration(const char *s, char unit, long long *seconds_r,
     const char **error_r);

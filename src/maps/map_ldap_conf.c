@@ -103,19 +103,10 @@ key_find(const char *name)
 static int
 parse_int(const char *s, int min, int max, int *value_r, const char **why)
 {
-	char *end;
-	long n;
+	long long n;
 
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0) {
-		*why = "not a number";
+	if (cfg_parse_int(s, min, max, &n, why) < 0)
 		return -1;
-	}
-	if (n < min || n > max) {
-		*why = "out of range";
-		return -1;
-	}
 	*value_r = (int)n;
 	return 0;
 }
