@@ -24,6 +24,7 @@
 #include "auth/auth.h"
 #include "auth/cache.h"
 #include "auth/db.h"
+#include "global/daemon_opts.h"
 #include "global/params.h"
 #include "lib/cfg.h"
 #include "lib/log.h"
@@ -143,55 +144,17 @@ usage(void)
 	exit(64);
 }
 
-struct options {
-	const char *config;
-	char **overrides;
-	bool foreground;
-};
-
-/* Parse the command line into *OPT. */
-static void
-parse_options(int argc, char **argv, struct options *opt)
-{
-	size_t n_over = 0;
-	int ch;
-
-	opt->overrides = xcalloc(1, sizeof(*opt->overrides));
-	while ((ch = getopt(argc, argv, "c:fo:v")) != -1) {
-		switch (ch) {
-		case 'c':
-			opt->config = optarg;
-			break;
-		case 'f':
-			opt->foreground = true;
-			break;
-		case 'o':
-			opt->overrides = xreallocarray(opt->overrides,
-			    n_over + 2, sizeof(*opt->overrides));
-			opt->overrides[n_over++] = optarg;
-			opt->overrides[n_over] = NULL;
-			break;
-		case 'v':
-			log_set_verbose(true);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-}
-
 int
 main(int argc, char **argv)
 {
-	struct options opt = { NULL, NULL, false };
+	struct daemon_options opt;
 	struct event *ev_term, *ev_int;
 	struct cfg *cfg;
 	char *error;
 
 	log_open("authd", LOG_DEST_SYSLOG);
-	parse_options(argc, argv, &opt);
+	if (daemon_options_parse(argc, argv, &opt) < 0)
+		usage();
 	if (dirmail_config_load(opt.config, opt.overrides, &cfg, &error) < 0)
 		log_fatal("%s", error);
 	(void)log_set_facility(cfg_str(cfg, "syslog_facility"));
@@ -215,6 +178,6 @@ main(int argc, char **argv)
 	event_free(ev_term);
 	event_free(ev_int);
 	cfg_free(&cfg);
-	free(opt.overrides);
+	daemon_options_free(&opt);
 	return 0;
 }

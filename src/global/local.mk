@@ -1,4 +1,5 @@
 noinst_LIBRARIES += src/global/libglobal.a
 src_global_libglobal_a_SOURCES = \
 	src/global/params.c src/global/params.h \
-	src/global/dmconfig.c
+	src/global/dmconfig.c \
+	src/global/daemon_opts.c src/global/daemon_opts.h

@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "global/daemon_opts.h"
 #include "global/params.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -45,35 +46,13 @@ usage(void)
 static const char *
 parse_options(struct master *m, int argc, char **argv)
 {
-	const char *config_opt = NULL;
-	size_t n = 0;
-	int ch;
+	struct daemon_options opt;
 
-	m->overrides = xcalloc(1, sizeof(*m->overrides));
-	while ((ch = getopt(argc, argv, "c:fo:v")) != -1) {
-		switch (ch) {
-		case 'c':
-			config_opt = optarg;
-			break;
-		case 'f':
-			m->foreground = true;
-			break;
-		case 'o':
-			m->overrides = xreallocarray(m->overrides, n + 2,
-			    sizeof(*m->overrides));
-			m->overrides[n++] = xstrdup(optarg);
-			m->overrides[n] = NULL;
-			break;
-		case 'v':
-			log_set_verbose(true);
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
+	if (daemon_options_parse(argc, argv, &opt) < 0)
 		usage();
-	return config_opt;
+	m->overrides = opt.overrides;
+	m->foreground = opt.foreground;
+	return opt.config;
 }
 
 /* Return the absolute path of the configuration file to read: children
