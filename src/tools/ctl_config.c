@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/db_ldap_conf.h"
 #include "global/params.h"
 #include "lib/cfg.h"
 #include "lib/listen.h"
@@ -321,6 +322,58 @@ check_tables(struct check *chk)
 	}
 }
 
+/* Check one "driver:args" entry of passdb or userdb. */
+static void
+check_auth_db(struct check *chk, const char *param, const char *entry,
+    const char *const *drivers)
+{
+	const char *colon = strchr(entry, ':');
+	size_t len = colon != NULL ? (size_t)(colon - entry) : strlen(entry);
+	struct db_ldap_conf *conf;
+	char *error;
+	size_t i;
+
+	for (i = 0; drivers[i] != NULL; i++)
+		if (strlen(drivers[i]) == len &&
+		    strncmp(entry, drivers[i], len) == 0)
+			break;
+	if (drivers[i] == NULL) {
+		check_report(chk, true, "%s: %s: unknown driver \"%.*s\"",
+		    param, entry, (int)len, entry);
+		return;
+	}
+	if (strcmp(drivers[i], "ldap") != 0)
+		return;
+	if (colon == NULL || colon[1] == '\0') {
+		check_report(chk, true, "%s: %s: ldap needs a file", param,
+		    entry);
+		return;
+	}
+	if (db_ldap_conf_read(colon + 1, &conf, &error) < 0) {
+		check_report(chk, true, "%s: %s", param, error);
+		free(error);
+		return;
+	}
+	db_ldap_conf_free(&conf);
+}
+
+/* Check the passdb and userdb lists: known drivers, readable LDAP
+   configuration files. */
+static void
+check_auth_dbs(struct check *chk)
+{
+	static const char *const passdbs[] = { "ldap", "pam", "passwd-file",
+	    NULL };
+	static const char *const userdbs[] = { "ldap", "passwd",
+	    "passwd-file", "static", NULL };
+	char *const *w;
+
+	for (w = cfg_list(chk->cfg, "passdb"); *w != NULL; w++)
+		check_auth_db(chk, "passdb", *w, passdbs);
+	for (w = cfg_list(chk->cfg, "userdb"); *w != NULL; w++)
+		check_auth_db(chk, "userdb", *w, userdbs);
+}
+
 /* Check the users and groups the services run as. */
 static void
 check_accounts(struct check *chk)
@@ -408,6 +461,7 @@ ctl_check_main(const struct ctl_ctx *ctx, int argc, char **argv)
 	check_listeners(&chk);
 	check_files(&chk);
 	check_tables(&chk);
+	check_auth_dbs(&chk);
 	check_accounts(&chk);
 	check_cross(&chk);
 	printf("%s: %d error%s, %d warning%s\n", cfg_path(cfg), chk.errors,

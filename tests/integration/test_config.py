@@ -144,3 +144,19 @@ def test_man_page_lists_every_parameter_of_the_table():
     table = ctl("config", "-d").stdout
     for line in table.splitlines():
         assert f".BR {line.split(' =')[0]} " in page
+
+
+def test_check_reports_bad_passdb_and_userdb_entries(tmp_path):
+    ldap_conf = tmp_path / "dovecot-ldap.conf.ext"
+    ldap_conf.write_text("uris = ldap://127.0.0.1/\nbase = dc=example,dc=com\n"
+                         "ldap_version = seven\n")
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "passdb": f"ldapp:{ldap_conf}, ldap:{ldap_conf}",
+        "userdb": "static:uid=vmail gid=vmail, passwd, shadow",
+    })
+    r = ctl("check", config=cfg)
+    assert r.returncode == 1
+    assert 'passdb: ldapp:' in r.stderr and 'unknown driver "ldapp"' in r.stderr
+    assert f"{ldap_conf}:3: ldap_version" in r.stderr
+    assert 'userdb: shadow: unknown driver "shadow"' in r.stderr
+    assert "static:uid=vmail" not in r.stderr
