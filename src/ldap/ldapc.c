@@ -224,26 +224,25 @@ ld_reason(LDAP *ld, int rc)
 	return text;
 }
 
-/* Set the option OPT of LD to VALUE; on failure describe it. */
+/* Set one option of LD; 0, or -1 with WHAT and the code. */
 static int
-set_opt(LDAP *ld, int opt, const void *value, const char *what,
-    char **error_r)
+apply_opt(LDAP *ld, int opt, const void *value, const char *what,
+    const char **what_r, int *rc_r)
 {
 	int rc = ldap_set_option(ld, opt, value);
 
-	if (rc != LDAP_OPT_SUCCESS) {
-		*error_r = xasprintf("cannot set %s: %s", what,
-		    ldap_err2string(rc));
-		return -1;
-	}
-	return 0;
+	if (rc == LDAP_OPT_SUCCESS)
+		return 0;
+	*what_r = what;
+	*rc_r = rc;
+	return -1;
 }
 
-/* Apply the TLS settings to LD and give it its own TLS context. */
-static int
-set_tls_options(struct ldapc *conn, LDAP *ld, char **error_r)
+int
+ldapc_apply_tls(LDAP *ld, enum ldapc_tls_require require,
+    const char *ca_file, const char *ca_dir, const char **what_r, int *rc_r)
 {
-	static const int require[] = {
+	static const int levels[] = {
 		[LDAPC_TLS_NEVER] = LDAP_OPT_X_TLS_NEVER,
 		[LDAPC_TLS_ALLOW] = LDAP_OPT_X_TLS_ALLOW,
 		[LDAPC_TLS_TRY] = LDAP_OPT_X_TLS_TRY,
@@ -252,19 +251,44 @@ set_tls_options(struct ldapc *conn, LDAP *ld, char **error_r)
 	};
 	int is_server = 0;
 
-	if (set_opt(ld, LDAP_OPT_X_TLS_REQUIRE_CERT,
-	    &require[conn->tls_require], "tls_require_cert", error_r) < 0)
+	if (apply_opt(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &levels[require],
+	    "tls_require_cert", what_r, rc_r) < 0)
 		return -1;
-	if (conn->tls_ca_file != NULL && set_opt(ld,
-	    LDAP_OPT_X_TLS_CACERTFILE, conn->tls_ca_file, "TLS CA file",
-	    error_r) < 0)
+	if (ca_file != NULL && apply_opt(ld, LDAP_OPT_X_TLS_CACERTFILE,
+	    ca_file, "TLS CA file", what_r, rc_r) < 0)
 		return -1;
-	if (conn->tls_ca_dir != NULL && set_opt(ld,
-	    LDAP_OPT_X_TLS_CACERTDIR, conn->tls_ca_dir, "TLS CA directory",
-	    error_r) < 0)
+	if (ca_dir != NULL && apply_opt(ld, LDAP_OPT_X_TLS_CACERTDIR,
+	    ca_dir, "TLS CA directory", what_r, rc_r) < 0)
 		return -1;
-	return set_opt(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server,
-	    "a new TLS context", error_r);
+	return apply_opt(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server,
+	    "a new TLS context", what_r, rc_r);
+}
+
+/* Set the option OPT of LD to VALUE; on failure describe it. */
+static int
+set_opt(LDAP *ld, int opt, const void *value, const char *what,
+    char **error_r)
+{
+	int rc;
+
+	if (apply_opt(ld, opt, value, what, &what, &rc) == 0)
+		return 0;
+	*error_r = xasprintf("cannot set %s: %s", what, ldap_err2string(rc));
+	return -1;
+}
+
+/* Apply the TLS settings to LD and give it its own TLS context. */
+static int
+set_tls_options(struct ldapc *conn, LDAP *ld, char **error_r)
+{
+	const char *what;
+	int rc;
+
+	if (ldapc_apply_tls(ld, conn->tls_require, conn->tls_ca_file,
+	    conn->tls_ca_dir, &what, &rc) == 0)
+		return 0;
+	*error_r = xasprintf("cannot set %s: %s", what, ldap_err2string(rc));
+	return -1;
 }
 
 /* Apply the protocol, timeout and search settings to LD. */

@@ -376,35 +376,13 @@ op_send(struct aconn *conn, struct ldapc_op *op)
 	return rc == LDAP_SUCCESS;
 }
 
-/* Apply the TLS settings of POOL to LD, with a TLS context of its own. */
-static int
-set_tls(struct ldapc_pool *pool, LDAP *ld)
-{
-	static const int require[] = {
-		[LDAPC_TLS_NEVER] = LDAP_OPT_X_TLS_NEVER,
-		[LDAPC_TLS_ALLOW] = LDAP_OPT_X_TLS_ALLOW,
-		[LDAPC_TLS_TRY] = LDAP_OPT_X_TLS_TRY,
-		[LDAPC_TLS_DEMAND] = LDAP_OPT_X_TLS_DEMAND,
-		[LDAPC_TLS_HARD] = LDAP_OPT_X_TLS_HARD,
-	};
-	int is_server = 0;
-
-	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT,
-	    &require[pool->set.tls_require_cert]) != LDAP_OPT_SUCCESS ||
-	    (pool->ca_file != NULL && ldap_set_option(ld,
-	    LDAP_OPT_X_TLS_CACERTFILE, pool->ca_file) != LDAP_OPT_SUCCESS) ||
-	    (pool->ca_dir != NULL && ldap_set_option(ld,
-	    LDAP_OPT_X_TLS_CACERTDIR, pool->ca_dir) != LDAP_OPT_SUCCESS))
-		return -1;
-	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) ==
-	    LDAP_OPT_SUCCESS ? 0 : -1;
-}
-
 /* Apply POOL's settings to LD; the connect steps use net_timeout. */
 static int
 set_options(struct ldapc_pool *pool, LDAP *ld)
 {
 	struct timeval net = { pool->set.net_timeout, 0 };
+	const char *what;
+	int rc;
 
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION,
 	    &pool->set.version) != LDAP_OPT_SUCCESS ||
@@ -416,7 +394,8 @@ set_options(struct ldapc_pool *pool, LDAP *ld)
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
 	    LDAP_OPT_SUCCESS)
 		return -1;
-	return set_tls(pool, ld);
+	return ldapc_apply_tls(ld, pool->set.tls_require_cert, pool->ca_file,
+	    pool->ca_dir, &what, &rc);
 }
 
 /* Connect LD to URI I of POOL: TCP (TLS for ldaps), StartTLS. */

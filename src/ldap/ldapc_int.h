@@ -12,4 +12,14 @@
    must be zeroed. */
 void ldapc_copy_entry(LDAP *ld, LDAPMessage *e, struct ldapc_entry *entry);
 
+/*
+ * Give LD the TLS settings (certificate requirement, CA file and
+ * directory, either may be NULL) and a TLS context of its own.  Returns
+ * 0, or -1 with the name of the setting that failed in *WHAT_R and the
+ * libldap code in *RC_R.
+ */
+int ldapc_apply_tls(LDAP *ld, enum ldapc_tls_require require,
+    const char *ca_file, const char *ca_dir, const char **what_r,
+    int *rc_r);
+
 #endif
