@@ -24,25 +24,7 @@
 #include "lib/xalloc.h"
 #include "maps/mapfile.h"
 #include "maps/maps.h"
-
-static char *tmpdir;
-
-/* Write TEXT to NAME in the temporary directory; return the path. */
-static char *
-write_file(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	char *tmp = xasprintf("%s.new", path);
-	FILE *fp = fopen(tmp, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-	/* Replace, never rewrite: lmdb tests rely on new inodes. */
-	assert_int_equal(rename(tmp, path), 0);
-	free(tmp);
-	return path;
-}
+#include "testdir.h"
 
 /* Open SPEC or fail the test with the error. */
 static struct map *
@@ -80,7 +62,7 @@ check_lookup(struct map *map, const char *key, const char *want)
 static char *
 capture_stderr(void (*fn)(void *), void *arg)
 {
-	char *path = xasprintf("%s/stderr.txt", tmpdir);
+	char *path = xasprintf("%s/stderr.txt", testdir);
 	int fd, saved;
 	struct str out = STR_INIT;
 	char buf[512];
@@ -140,7 +122,7 @@ test_mapfile_parse(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
-		path = write_file("parse", parse_cases[i].text);
+		path = testdir_write("parse", parse_cases[i].text);
 		if (mapfile_load(path, &mf, &error) < 0)
 			fail_msg("%s: %s", parse_cases[i].name, error);
 		got = mapfile_find(mf, parse_cases[i].key);
@@ -179,7 +161,7 @@ test_mapfile_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(parse_errors) / sizeof(parse_errors[0]); i++) {
-		path = write_file("bad", parse_errors[i].text);
+		path = testdir_write("bad", parse_errors[i].text);
 		if (mapfile_load(path, &mf, &error) == 0)
 			fail_msg("%s: accepted", parse_errors[i].name);
 		want = xasprintf("%s%s", path, parse_errors[i].want);
@@ -190,7 +172,7 @@ test_mapfile_errors(void **state)
 		free(error);
 		free(path);
 	}
-	path = xasprintf("%s/absent", tmpdir);
+	path = xasprintf("%s/absent", testdir);
 	assert_int_equal(mapfile_load(path, &mf, &error), -1);
 	assert_non_null(strstr(error, path));
 	assert_non_null(strstr(error, "No such file"));
@@ -214,7 +196,7 @@ load_quietly(void *arg)
 static void
 test_mapfile_duplicate_warning(void **state)
 {
-	char *path = write_file("dup", "a 1\nb 2\nA 3\n");
+	char *path = testdir_write("dup", "a 1\nb 2\nA 3\n");
 	char *err, *want;
 
 	(void)state;
@@ -231,7 +213,7 @@ test_mapfile_duplicate_warning(void **state)
 static void
 test_texthash(void **state)
 {
-	char *path = write_file("th", "alice@example.com A\nBob B\n");
+	char *path = testdir_write("th", "alice@example.com A\nBob B\n");
 	char *spec = xasprintf("texthash:%s", path), *error;
 	struct map *map = open_or_fail(spec);
 
@@ -283,7 +265,7 @@ static const struct {
 static void
 test_lookup_addr(void **state)
 {
-	char *path = write_file("addr", "alice@example.com FULL\n"
+	char *path = testdir_write("addr", "alice@example.com FULL\n"
 	    "alice USER\n@example.com CATCHALL\n");
 	char *spec = xasprintf("texthash:%s", path), *value;
 	struct map *map = open_or_fail(spec);
@@ -334,9 +316,9 @@ check_error(struct map *map, const char *key, const char *what)
 static void
 test_maplist(void **state)
 {
-	char *a = write_file("la", "k1 A1\nboth A\n");
-	char *b = write_file("lb", "k2 B2\nboth B\n");
-	char *broken = xasprintf("%s/never-built", tmpdir);
+	char *a = testdir_write("la", "k1 A1\nboth A\n");
+	char *b = testdir_write("lb", "k2 B2\nboth B\n");
+	char *broken = xasprintf("%s/never-built", testdir);
 	char *db = xasprintf("%s.lmdb", broken);
 	char *sa = xasprintf("texthash:%s", a);
 	char *sb = xasprintf("texthash:%s", b);
@@ -395,7 +377,7 @@ test_maplist(void **state)
 static void
 test_lmdb_rebuild(void **state)
 {
-	char *src = write_file("virtual", "alice@example.com alice\n"
+	char *src = testdir_write("virtual", "alice@example.com alice\n"
 	    "Bob@Example.com bob\n");
 	char *spec = xasprintf("lmdb:%s", src);
 	struct map *map;
@@ -406,7 +388,7 @@ test_lmdb_rebuild(void **state)
 	check_lookup(map, "alice@example.com", "alice");
 	check_lookup(map, "BOB@example.com", "bob");
 	check_lookup(map, "carol@example.com", NULL);
-	free(write_file("virtual", "alice@example.com alice2\n"
+	free(testdir_write("virtual", "alice@example.com alice2\n"
 	    "carol@example.com carol\n"));
 	build_or_fail(src);
 	check_lookup(map, "alice@example.com", "alice2");
@@ -430,7 +412,7 @@ test_large_value(void **state)
 	for (i = 0; i < 20000; i++)
 		str_appendf(&value, "user%zu@example.com,", i);
 	str_appendf(&text, "small s\nbig %s\n", str_c(&value));
-	src = write_file("large", str_c(&text));
+	src = testdir_write("large", str_c(&text));
 	build_or_fail(src);
 	spec = xasprintf("lmdb:%s", src);
 	map = open_or_fail(spec);
@@ -452,7 +434,7 @@ test_large_value(void **state)
 static int
 count_files(const char *prefix)
 {
-	DIR *dir = opendir(tmpdir);
+	DIR *dir = opendir(testdir);
 	struct dirent *d;
 	int n = 0;
 
@@ -468,7 +450,7 @@ count_files(const char *prefix)
 static void
 test_lmdb_build_errors(void **state)
 {
-	char *src = write_file("perm", "k v1\n");
+	char *src = testdir_write("perm", "k v1\n");
 	char *spec = xasprintf("lmdb:%s", src), *db, *error, *want;
 	struct map *map;
 	struct stat st;
@@ -480,7 +462,7 @@ test_lmdb_build_errors(void **state)
 	assert_int_equal(stat(db, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	map = open_or_fail(spec);
-	free(write_file("perm", "k v2\n\nbroken\n"));
+	free(testdir_write("perm", "k v2\n\nbroken\n"));
 	assert_int_equal(mapfile_build_lmdb(src, &error), -1);
 	want = xasprintf("%s:3:", src);
 	assert_non_null(strstr(error, want));
@@ -542,7 +524,7 @@ test_lmdb_missing_and_corrupt(void **state)
 	(void)state;
 	for (i = 0; i < 2000; i++)
 		str_appendf(&text, "key%zu value%zu\n", i, i);
-	src = write_file("gone", str_c(&text));
+	src = testdir_write("gone", str_c(&text));
 	spec = xasprintf("lmdb:%s", src);
 	db = xasprintf("%s.lmdb", src);
 	saved = xasprintf("%s.saved", db);
@@ -569,38 +551,6 @@ test_lmdb_missing_and_corrupt(void **state)
 	str_free(&text);
 }
 
-/* Make the temporary directory. */
-static int
-setup(void **state)
-{
-	(void)state;
-	tmpdir = xstrdup("/tmp/dirmail-test-maps.XXXXXX");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
-}
-
-/* Remove the temporary directory and what the tests left in it. */
-static int
-teardown(void **state)
-{
-	DIR *dir = opendir(tmpdir);
-	struct dirent *d;
-	char *path;
-
-	(void)state;
-	while (dir != NULL && (d = readdir(dir)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		path = xasprintf("%s/%s", tmpdir, d->d_name);
-		unlink(path);
-		free(path);
-	}
-	if (dir != NULL)
-		closedir(dir);
-	rmdir(tmpdir);
-	free(tmpdir);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -617,5 +567,6 @@ main(void)
 		cmocka_unit_test(test_lmdb_missing_and_corrupt),
 	};
 
-	return cmocka_run_group_tests_name("maps", tests, setup, teardown);
+	return cmocka_run_group_tests_name("maps", tests, testdir_setup,
+	    testdir_teardown);
 }

@@ -20,27 +20,13 @@
 
 #include "lib/xalloc.h"
 #include "maps/maps.h"
-
-static char *tmpdir;
-
-/* Write TEXT to NAME in the temporary directory; return the path. */
-static char *
-write_file(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-	return path;
-}
+#include "testdir.h"
 
 /* Open TYPE:(a file holding TEXT) or fail the test with the error. */
 static struct map *
 open_text(const char *type, const char *text)
 {
-	char *path = write_file(type, text);
+	char *path = testdir_write(type, text);
 	char *spec = xasprintf("%s:%s", type, path), *error;
 	struct map *map;
 
@@ -78,7 +64,7 @@ check_lookup(struct map *map, const char *key, const char *want)
 static void
 check_open_error(const char *type, const char *text, const char *want)
 {
-	char *path = write_file(type, text);
+	char *path = testdir_write(type, text);
 	char *spec = xasprintf("%s:%s", type, path);
 	char *full = xasprintf("%s:%s", path, want), *error;
 	struct map *map;
@@ -275,25 +261,6 @@ test_pattern_addr(void **state)
 	map_close(&map);
 }
 
-/* Make the temporary directory. */
-static int
-setup(void **state)
-{
-	(void)state;
-	tmpdir = xstrdup("/tmp/dirmail-test-maps-pattern.XXXXXX");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
-}
-
-/* Remove the temporary directory. */
-static int
-teardown(void **state)
-{
-	(void)state;
-	rmdir(tmpdir);
-	free(tmpdir);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -305,6 +272,6 @@ main(void)
 		cmocka_unit_test(test_pattern_addr),
 	};
 
-	return cmocka_run_group_tests_name("maps_pattern", tests, setup,
-	    teardown);
+	return cmocka_run_group_tests_name("maps_pattern", tests,
+	    testdir_setup, testdir_teardown);
 }
