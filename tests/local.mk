@@ -6,4 +6,8 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 include tests/unit/lib.mk
 include tests/unit/maps.mk
 include tests/unit/ldap.mk
+include tests/unit/addr.mk
+include tests/unit/authc.mk
+include tests/unit/queue.mk
+include tests/unit/check.mk
 include tests/svc/local.mk

@@ -10,5 +10,6 @@ extern const struct map_driver map_driver_lmdb;
 extern const struct map_driver map_driver_cidr;
 extern const struct map_driver map_driver_regexp;
 extern const struct map_driver map_driver_ldap;
+extern const struct map_driver map_driver_unix;
 
 #endif

@@ -6,4 +6,5 @@ src_maps_libmaps_a_SOURCES = \
 	src/maps/map_lmdb.c \
 	src/maps/map_cidr.c \
 	src/maps/map_regexp.c \
+	src/maps/map_unix.c \
 	src/maps/map_ldap.c src/maps/map_ldap_conf.c src/maps/map_ldap_conf.h

@@ -18,6 +18,7 @@ static const struct map_driver *const map_drivers[] = {
 	&map_driver_cidr,
 	&map_driver_regexp,
 	&map_driver_ldap,
+	&map_driver_unix,
 };
 
 struct maplist {

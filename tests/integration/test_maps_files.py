@@ -298,3 +298,15 @@ def test_unprivileged_reader_needs_no_lock_file():
         for name in os.listdir(top):
             os.unlink(os.path.join(top, name))
         os.rmdir(top)
+
+
+def test_unix_passwd_table_answers_from_the_system_user_database():
+    r = ctl("map", "query", "unix:passwd.byname", "root")
+    assert r.returncode == 0
+    assert r.stdout.startswith("root:x:0:0:")
+    r = ctl("map", "query", "unix:passwd.byname", "no-such-user-here")
+    assert r.returncode == 1
+    r = ctl("map", "query", "unix:group.byname", "root")
+    assert r.returncode == 0
+    r = ctl("map", "query", "unix:shadow.byname", "root")
+    assert r.returncode != 0 and "unknown database" in r.stderr

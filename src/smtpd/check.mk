@@ -1,0 +1,1 @@
+# (filled in by the component it belongs to)
