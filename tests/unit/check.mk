@@ -1,1 +1,8 @@
-# (filled in by the component it belongs to)
+# Unit tests of the SMTP restrictions and the client rate limits.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_anvil
+TESTS += tests/unit/test_anvil
+tests_unit_test_anvil_SOURCES = tests/unit/test_anvil.c
+tests_unit_test_anvil_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_anvil_LDADD = src/smtpd/libcheck.a $(TEST_LDADD)
+endif
