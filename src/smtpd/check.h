@@ -1,0 +1,136 @@
+#ifndef DIRMAIL_SMTPD_CHECK_H
+#define DIRMAIL_SMTPD_CHECK_H
+
+/*
+ * SMTP restrictions in the Postfix way: the lists smtpd_client_,
+ * smtpd_helo_, smtpd_sender_, smtpd_relay_, smtpd_recipient_ and
+ * smtpd_data_restrictions, each an ordered list of restrictions such as
+ * permit_mynetworks, reject_unauth_destination or check_sender_access
+ * TYPE:NAME.
+ *
+ * Each list is evaluated on its own: a permit ends that list only, a
+ * reject ends everything.  A restriction that needs what the client has
+ * not sent yet (the HELO name, the sender, the recipient) is skipped.
+ * A table that cannot answer gives "451 4.3.0 ...: Temporary lookup
+ * failure": never a permit and never a 5xx.
+ */
+
+#include <stdbool.h>
+
+#include "global/resolve.h"
+
+struct cfg;
+struct map;
+struct smtpd_checks;
+
+/* What the session knows when it asks. */
+struct check_state {
+	const char *client_name;	/* verified name or "unknown" */
+	const char *client_addr;	/* "192.0.2.6", "2001:db8::1" */
+	const char *helo;		/* NULL before HELO/EHLO */
+	const char *sender;		/* NULL before MAIL; "" for <> */
+	const char *recipient;		/* at RCPT: internal form */
+	const char *sasl_username;	/* NULL: not authenticated */
+	bool unauth_pipelining;		/* client sent this command before it
+					   could have read our previous reply */
+};
+
+/* A reply for the client: "CODE DSN TEXT". */
+struct check_reply {
+	int code;		/* 450, 554, ... */
+	char dsn[16];		/* "5.7.1" */
+	char *text;		/* "<x@aol.com>: Relay access denied"; allocated */
+};
+
+/* Free the text of R and zero it. */
+void check_reply_clear(struct check_reply *r);
+
+/*
+ * Parse the restriction lists and codes of CFG and open their tables.
+ * RESOLVE is the caller's (not owned) and must outlive *R.  Returns 0, or
+ * -1 with a message naming the parameter and the bad word in *ERROR_R
+ * (allocated).
+ */
+int smtpd_checks_init(const struct cfg *cfg, struct resolve *resolve,
+    struct smtpd_checks **r, char **error_r);
+
+/* Close the tables, free *C and NULL it. */
+void smtpd_checks_free(struct smtpd_checks **c);
+
+/*
+ * The stages.  Each returns 0 (go on) or 1 with *REPLY filled (refuse;
+ * free it with check_reply_clear()).  With smtpd_delay_reject = yes the
+ * client, HELO and sender lists wait for RCPT, and the connect, helo and
+ * mail checks return 0.
+ */
+int smtpd_check_connect(struct smtpd_checks *c, const struct check_state *s,
+    struct check_reply *reply);
+int smtpd_check_helo(struct smtpd_checks *c, const struct check_state *s,
+    struct check_reply *reply);
+int smtpd_check_mail(struct smtpd_checks *c, const struct check_state *s,
+    struct check_reply *reply);
+
+/*
+ * At RCPT: (the delayed client, HELO and sender lists),
+ * smtpd_relay_restrictions, smtpd_recipient_restrictions, then the
+ * implicit unlisted-recipient check (smtpd_reject_unlisted_recipient).
+ * On 0, *RESULT holds the recipient's expansion (status RCPT_OK, or
+ * RCPT_UNKNOWN when unlisted recipients are allowed: final = the address
+ * itself); the caller frees it with rcpt_result_clear().  On 1 *RESULT
+ * holds nothing to free.
+ */
+int smtpd_check_rcpt(struct smtpd_checks *c, const struct check_state *s,
+    struct rcpt_result *result, struct check_reply *reply);
+
+/* At DATA: smtpd_data_restrictions ("<DATA>: Data command rejected"). */
+int smtpd_check_data(struct smtpd_checks *c, const struct check_state *s,
+    struct check_reply *reply);
+
+/* Return permit_mynetworks' answer for ADDR (a table error: false). */
+bool smtpd_check_mynetworks(const struct smtpd_checks *c, const char *addr);
+
+/* Is ADDR in smtpd_client_event_limit_exceptions? (A table error: no.) */
+bool smtpd_check_rate_exempt(const struct smtpd_checks *c, const char *addr);
+
+/*
+ * Access-table lookups with Postfix's key forms (check_access.c).  Each
+ * returns MAP_FOUND with the allocated value in *VALUE_R, MAP_NOTFOUND,
+ * or MAP_ERROR with a message in *ERROR_R (valid until the next call on
+ * MAP).  Pattern tables (cidr:, regexp:) get each whole key once.
+ */
+
+/* A client: the host NAME and its parent domains (".example.com"; not
+   when NAME is "unknown"), then the address ADDR and its shorter
+   prefixes ("192.0.2", "192.0", "192"; IPv6 by colon-separated groups). */
+int check_access_client(struct map *map, const char *name, const char *addr,
+    char **value_r, const char **error_r);
+
+/* A host name (HELO, or a domain): NAME, then ".parent.tld" forms. */
+int check_access_domain(struct map *map, const char *name, char **value_r,
+    const char **error_r);
+
+/* An address (internal form): "user@domain", then the domain as
+   check_access_domain() looks it up, then "user@".  The null address ""
+   is looked up as "<>". */
+int check_access_addr(struct map *map, const char *addr, char **value_r,
+    const char **error_r);
+
+/* What an access-table value asks for. */
+enum access_action {
+	ACCESS_PERMIT,	/* OK, PERMIT, all-numeric */
+	ACCESS_DUNNO,	/* DUNNO: stop looking, go on */
+	ACCESS_WARN,	/* WARN text: log, go on */
+	ACCESS_REFUSE,	/* REJECT, DEFER, 4NN text, 5NN text */
+	ACCESS_INVALID,	/* anything else: a configuration error */
+};
+
+/*
+ * Parse the access-table VALUE.  For ACCESS_REFUSE, set *CODE_R, DSN_R
+ * (16 bytes) and *TEXT_R (pointing into VALUE; "" when none) with
+ * REJECT_CODE and DEFER_CODE used for REJECT and DEFER; for ACCESS_WARN,
+ * *TEXT_R.
+ */
+enum access_action check_access_parse(const char *value, int reject_code,
+    int defer_code, int *code_r, char *dsn_r, const char **text_r);
+
+#endif
