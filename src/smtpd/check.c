@@ -6,12 +6,6 @@
 
 #include "config.h"
 
-#include <sys/types.h>
-#include <netinet/in.h>
-#include <arpa/nameser.h>
-#include <ctype.h>
-#include <netdb.h>
-#include <resolv.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +15,6 @@
 #include "global/addr.h"
 #include "global/resolve.h"
 #include "lib/cfg.h"
-#include "lib/cidr.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -81,23 +74,11 @@ struct rlist {
 	size_t n;
 };
 
-/* A CIDR list: networks, "!" negations and tables. */
-struct netitem {
-	bool neg;
-	struct cidr net;
-	struct map *map;	/* a table looked up by address, or NULL */
-};
-
-struct netlist {
-	struct netitem *v;
-	size_t n;
-};
-
 struct smtpd_checks {
 	struct resolve *resolve;
 	struct rlist lists[L_COUNT];
-	struct netlist mynetworks;
-	struct netlist exceptions;
+	struct check_netlist mynetworks;
+	struct check_netlist exceptions;
 	struct maplist *login_maps;
 	bool delay_reject;
 	bool reject_unlisted_rcpt;
@@ -199,131 +180,16 @@ ctx_what(const struct ctx *x)
 	return list_what[x->list];
 }
 
-/* Open the networks of the file PATH into L. */
-static int
-netlist_add_file(struct netlist *l, const char *path, bool neg,
-    const char *param, char **error_r);
-
-/* True when WORD is a "type:name" table spec of a known type. */
-static bool
-is_table_spec(const char *word)
-{
-	size_t len = strcspn(word, ":");
-	char *type;
-	bool ret;
-
-	if (word[len] != ':' || len == 0)
-		return false;
-	type = xstrndup(word, len);
-	ret = map_driver_find(type) != NULL;
-	free(type);
-	return ret;
-}
-
-/* Add one word of a CIDR list to L. */
-static int
-netlist_add(struct netlist *l, const char *word, const char *param,
-    char **error_r)
-{
-	struct netitem e = { .neg = word[0] == '!' };
-	const char *why, *w = word + e.neg;
-	char *err;
-
-	if (*w == '/')
-		return netlist_add_file(l, w, e.neg, param, error_r);
-	if (is_table_spec(w)) {
-		if (map_open(w, &e.map, &err) < 0) {
-			*error_r = xasprintf("%s: %s", param, err);
-			free(err);
-			return -1;
-		}
-	} else if (cidr_parse(w, &e.net, &why) < 0) {
-		*error_r = xasprintf("%s: \"%s\": %s", param, w, why);
-		return -1;
-	}
-	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
-	l->v[l->n++] = e;
-	return 0;
-}
-
-static int
-netlist_add_file(struct netlist *l, const char *path, bool neg,
-    const char *param, char **error_r)
-{
-	FILE *fp = fopen(path, "r");
-	char line[1024], *w, *save;
-	int ret = 0;
-
-	if (fp == NULL) {
-		*error_r = xasprintf("%s: %s: %m", param, path);
-		return -1;
-	}
-	while (ret == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "#")] = '\0';
-		for (w = strtok_r(line, " \t\r\n,", &save); w != NULL &&
-		    ret == 0; w = strtok_r(NULL, " \t\r\n,", &save)) {
-			char *neg_w = neg ? xasprintf("!%s", w) : xstrdup(w);
-
-			ret = netlist_add(l, neg_w, param, error_r);
-			free(neg_w);
-		}
-	}
-	fclose(fp);
-	return ret;
-}
-
-/* Free the entries of L. */
-static void
-netlist_free(struct netlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		map_close(&l->v[i].map);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Does ADDR match L?  The first entry that matches decides; a negated
-   entry that matches means no.  Returns 1, 0, or -1 on a table error. */
-static int
-netlist_match(const struct netlist *l, const char *addr)
-{
-	const char *why;
-	char *value;
-	size_t i;
-	int r;
-
-	for (i = 0; i < l->n; i++) {
-		const struct netitem *e = &l->v[i];
-
-		if (e->map == NULL)
-			r = cidr_match_text(&e->net, addr);
-		else {
-			r = map_lookup(e->map, addr, &value, &why);
-			if (r == MAP_FOUND)
-				free(value);
-			if (r == MAP_ERROR) {
-				log_warning("%s: %s", e->map->spec, why);
-				return -1;
-			}
-		}
-		if (r)
-			return e->neg ? 0 : 1;
-	}
-	return 0;
-}
-
 bool
 smtpd_check_mynetworks(const struct smtpd_checks *c, const char *addr)
 {
-	return netlist_match(&c->mynetworks, addr) == 1;
+	return check_netlist_match(&c->mynetworks, addr) == 1;
 }
 
 bool
 smtpd_check_rate_exempt(const struct smtpd_checks *c, const char *addr)
 {
-	return netlist_match(&c->exceptions, addr) == 1;
+	return check_netlist_match(&c->exceptions, addr) == 1;
 }
 
 /* permit. */
@@ -356,7 +222,7 @@ r_defer(struct ctx *x, const struct restriction *r)
 static int
 r_permit_mynetworks(struct ctx *x, const struct restriction *r)
 {
-	int m = netlist_match(&x->c->mynetworks, x->s->client_addr);
+	int m = check_netlist_match(&x->c->mynetworks, x->s->client_addr);
 
 	(void)r;
 	if (m < 0)
@@ -517,102 +383,15 @@ r_unlisted_sender(struct ctx *x, const struct restriction *r)
 	return ret;
 }
 
-/* True when NAME is a syntactically valid host name: labels of letters,
-   digits, "-" and "_", not all numeric. */
-static bool
-valid_hostname(const char *name)
-{
-	size_t len = 0, total = strlen(name);
-	bool alpha = false;
-	const char *p;
-
-	if (total == 0 || total > 255)
-		return false;
-	for (p = name; ; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (len == 0 || len > 63 || p[-1] == '-' ||
-			    p[-len] == '-')
-				return false;
-			if (*p == '\0')
-				break;
-			len = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-			return false;
-		alpha |= !isdigit((unsigned char)*p);
-		len++;
-	}
-	return alpha;
-}
-
-/* True when NAME is "[IPv4]" or "[IPv6:addr]". */
-static bool
-valid_literal(const char *name)
-{
-	size_t len = strlen(name);
-	uint8_t bytes[16];
-	char *inner;
-	int family, r;
-
-	if (len < 3 || name[0] != '[' || name[len - 1] != ']')
-		return false;
-	inner = xstrndup(name + 1, len - 2);
-	if (strncasecmp(inner, "IPv6:", 5) == 0)
-		r = cidr_parse_addr(inner + 5, &family, bytes) == 0 &&
-		    family == AF_INET6;
-	else
-		r = cidr_parse_addr(inner, &family, bytes) == 0 &&
-		    family == AF_INET;
-	free(inner);
-	return r;
-}
-
-/* True when NAME is a bare IP address. */
-static bool
-valid_ipaddr(const char *name)
-{
-	uint8_t bytes[16];
-	int family;
-
-	return name[0] != '[' && cidr_parse_addr(name, &family, bytes) == 0;
-}
-
-/* Return NAME without one trailing dot (allocated). */
-static char *
-strip_dot(const char *name)
-{
-	size_t len = strlen(name);
-
-	return xstrndup(name, len > 1 && name[len - 1] == '.' ? len - 1 : len);
-}
-
 /* reject_invalid_helo_hostname. */
 static int
 r_invalid_helo(struct ctx *x, const struct restriction *r)
 {
-	char *name = strip_dot(x->s->helo);
-	bool ok = name[0] == '[' ? valid_literal(name) :
-	    valid_hostname(name) || valid_ipaddr(name);
-
 	(void)r;
-	free(name);
-	if (ok)
+	if (check_valid_helo(x->s->helo))
 		return R_DUNNO;
 	return reject_what(x, W_HELO, x->c->invalid_hostname_code, "5.5.2",
 	    "Invalid name");
-}
-
-/* True when NAME is a fully-qualified host name or an address. */
-static bool
-is_fqdn(const char *name)
-{
-	char *n = strip_dot(name);
-	bool ok = n[0] == '[' ? valid_literal(n) : valid_ipaddr(n) ||
-	    (valid_hostname(n) && strchr(n, '.') != NULL);
-
-	free(n);
-	return ok;
 }
 
 /* reject_non_fqdn_helo_hostname. */
@@ -620,7 +399,7 @@ static int
 r_non_fqdn_helo(struct ctx *x, const struct restriction *r)
 {
 	(void)r;
-	if (is_fqdn(x->s->helo))
+	if (check_is_fqdn(x->s->helo))
 		return R_DUNNO;
 	return reject_what(x, W_HELO, x->c->non_fqdn_code, "5.5.2",
 	    "need fully-qualified hostname");
@@ -632,7 +411,7 @@ non_fqdn_addr(struct ctx *x, const char *addr, enum what w)
 {
 	const char *at = strrchr(addr, '@');
 
-	if (at != NULL && is_fqdn(at + 1))
+	if (at != NULL && check_is_fqdn(at + 1))
 		return R_DUNNO;
 	return reject_what(x, w, x->c->non_fqdn_code, "5.5.2",
 	    "need fully-qualified address");
@@ -656,55 +435,6 @@ r_non_fqdn_rcpt(struct ctx *x, const struct restriction *r)
 	return non_fqdn_addr(x, x->s->recipient, W_RCPT);
 }
 
-/* True when DOMAIN is under the reserved top-level domain "invalid"
-   (RFC 6761), which never resolves. */
-static bool
-domain_is_invalid(const char *domain)
-{
-	size_t len = strlen(domain);
-
-	if (len > 0 && domain[len - 1] == '.')
-		len--;
-	return (len == 7 || (len > 7 && domain[len - 8] == '.')) &&
-	    strncasecmp(domain + len - 7, "invalid", 7) == 0;
-}
-
-/* Does DOMAIN have an MX, A or AAAA record?  One attempt, a short
-   timeout.  Returns 1, 0 (no such domain or no such records), or -1
-   (a temporary failure). */
-static int
-dns_domain_exists(const char *domain)
-{
-	static const int types[] = { ns_t_mx, ns_t_a, ns_t_aaaa };
-	struct __res_state rs;
-	unsigned char answer[1024];
-	size_t i;
-	int ret = 0;
-
-	if (domain_is_invalid(domain))
-		return 0;
-	memset(&rs, 0, sizeof(rs));
-	if (res_ninit(&rs) < 0)
-		return -1;
-	rs.retrans = 3;
-	rs.retry = 1;
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (res_nquery(&rs, domain, ns_c_in, types[i], answer,
-		    sizeof(answer)) >= 0) {
-			ret = 1;
-			break;
-		}
-		if (rs.res_h_errno == HOST_NOT_FOUND)
-			break;
-		if (rs.res_h_errno != NO_DATA) {
-			ret = -1;
-			break;
-		}
-	}
-	res_nclose(&rs);
-	return ret;
-}
-
 /* Reject ADDR (named by W) when its domain is neither ours nor in the
    DNS.  DSN is "x.1.8" for senders, "x.1.2" for recipients. */
 static int
@@ -720,7 +450,7 @@ unknown_domain(struct ctx *x, const char *addr, enum what w, const char *dsn)
 		return R_REJECT;
 	if (ours)
 		return R_DUNNO;
-	found = dns_domain_exists(at + 1);
+	found = check_dns_domain(at + 1);
 	if (found == 1)
 		return R_DUNNO;
 	/* A temporary failure is never permanent. */
@@ -851,7 +581,7 @@ static int
 r_helo_access(struct ctx *x, const struct restriction *r)
 {
 	const char *why = NULL;
-	char *value = NULL, *name = strip_dot(x->s->helo);
+	char *value = NULL, *name = check_strip_dot(x->s->helo);
 	int lr;
 
 	lr = check_access_domain(r->map, name, &value, &why);
@@ -1034,11 +764,12 @@ checks_parse(struct smtpd_checks *c, const struct cfg *cfg, char **error_r)
 		return -1;
 	}
 	for (w = cfg_list(cfg, "mynetworks"); *w != NULL; w++)
-		if (netlist_add(&c->mynetworks, *w, "mynetworks", error_r) < 0)
+		if (check_netlist_add(&c->mynetworks, *w, "mynetworks",
+		    error_r) < 0)
 			return -1;
 	for (w = cfg_list(cfg, "smtpd_client_event_limit_exceptions");
 	    *w != NULL; w++)
-		if (netlist_add(&c->exceptions, *w,
+		if (check_netlist_add(&c->exceptions, *w,
 		    "smtpd_client_event_limit_exceptions", error_r) < 0)
 			return -1;
 	if (maplist_open(cfg_list(cfg, "smtpd_sender_login_maps"),
@@ -1073,8 +804,8 @@ smtpd_checks_free(struct smtpd_checks **cp)
 		return;
 	for (i = 0; i < L_COUNT; i++)
 		rlist_free(&c->lists[i]);
-	netlist_free(&c->mynetworks);
-	netlist_free(&c->exceptions);
+	check_netlist_free(&c->mynetworks);
+	check_netlist_free(&c->exceptions);
 	if (c->login_maps != NULL)
 		maplist_close(&c->login_maps);
 	free(c);
@@ -1137,44 +868,46 @@ run_sender(struct ctx *x)
 	return 0;
 }
 
-int
-smtpd_check_connect(struct smtpd_checks *c, const struct check_state *s,
-    struct check_reply *reply)
+/* Evaluate the list ID at its own stage: not before RCPT with
+   smtpd_delay_reject, except for DATA. */
+static int
+run_stage(struct smtpd_checks *c, const struct check_state *s,
+    struct check_reply *reply, enum list_id id)
 {
 	struct ctx x;
 
 	ctx_init(&x, c, s, reply);
-	return c->delay_reject ? 0 : run_list(&x, L_CLIENT);
+	if (c->delay_reject && id != L_DATA)
+		return 0;
+	return id == L_SENDER ? run_sender(&x) : run_list(&x, id);
+}
+
+int
+smtpd_check_connect(struct smtpd_checks *c, const struct check_state *s,
+    struct check_reply *reply)
+{
+	return run_stage(c, s, reply, L_CLIENT);
 }
 
 int
 smtpd_check_helo(struct smtpd_checks *c, const struct check_state *s,
     struct check_reply *reply)
 {
-	struct ctx x;
-
-	ctx_init(&x, c, s, reply);
-	return c->delay_reject ? 0 : run_list(&x, L_HELO);
+	return run_stage(c, s, reply, L_HELO);
 }
 
 int
 smtpd_check_mail(struct smtpd_checks *c, const struct check_state *s,
     struct check_reply *reply)
 {
-	struct ctx x;
-
-	ctx_init(&x, c, s, reply);
-	return c->delay_reject ? 0 : run_sender(&x);
+	return run_stage(c, s, reply, L_SENDER);
 }
 
 int
 smtpd_check_data(struct smtpd_checks *c, const struct check_state *s,
     struct check_reply *reply)
 {
-	struct ctx x;
-
-	ctx_init(&x, c, s, reply);
-	return run_list(&x, L_DATA);
+	return run_stage(c, s, reply, L_DATA);
 }
 
 /* The implicit unlisted-recipient check; on 0 hand the expansion to

@@ -16,8 +16,10 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "global/resolve.h"
+#include "lib/cidr.h"
 
 struct cfg;
 struct map;
@@ -31,15 +33,16 @@ struct check_state {
 	const char *sender;		/* NULL before MAIL; "" for <> */
 	const char *recipient;		/* at RCPT: internal form */
 	const char *sasl_username;	/* NULL: not authenticated */
-	bool unauth_pipelining;		/* client sent this command before it
-					   could have read our previous reply */
+	bool unauth_pipelining;	/* client sent this command before it
+				   could have read our previous reply */
 };
 
 /* A reply for the client: "CODE DSN TEXT". */
 struct check_reply {
 	int code;		/* 450, 554, ... */
 	char dsn[16];		/* "5.7.1" */
-	char *text;		/* "<x@aol.com>: Relay access denied"; allocated */
+	char *text;		/* "<x@aol.com>: Relay access denied";
+				   allocated */
 };
 
 /* Free the text of R and zero it. */
@@ -132,5 +135,51 @@ enum access_action {
  */
 enum access_action check_access_parse(const char *value, int reject_code,
     int defer_code, int *code_r, char *dsn_r, const char **text_r);
+
+/*
+ * A client network list (mynetworks): addresses, networks, "!" negations,
+ * "/file" (more of the same, one or more a line) and type:name tables
+ * looked up by the client address.  The first entry that matches decides.
+ */
+struct check_net {
+	bool neg;
+	struct cidr net;
+	struct map *map;	/* a table, or NULL */
+};
+
+struct check_netlist {
+	struct check_net *v;
+	size_t n;
+};
+
+/* Add WORD to L.  Returns 0, or -1 with a message naming PARAM in
+   *ERROR_R (allocated). */
+int check_netlist_add(struct check_netlist *l, const char *word,
+    const char *param, char **error_r);
+
+/* Does ADDR match L?  Returns 1, 0, or -1 when a table failed (logged). */
+int check_netlist_match(const struct check_netlist *l, const char *addr);
+
+/* Close the tables of L and empty it. */
+void check_netlist_free(struct check_netlist *l);
+
+/* Return NAME without one trailing dot (allocated). */
+char *check_strip_dot(const char *name);
+
+/* True when HELO is a valid host name (letters, digits, "-", "_"; not all
+   numeric), an IP address, or an address literal "[192.0.2.1]",
+   "[IPv6:2001:db8::1]". */
+bool check_valid_helo(const char *helo);
+
+/* True when NAME is a fully-qualified host name, an IP address or an
+   address literal. */
+bool check_is_fqdn(const char *name);
+
+/*
+ * Does DOMAIN have an MX, A or AAAA record?  One attempt with a short
+ * timeout; names under ".invalid" are never looked up.  Returns 1, 0 (no
+ * such domain or no such records) or -1 (temporary failure).
+ */
+int check_dns_domain(const char *domain);
 
 #endif

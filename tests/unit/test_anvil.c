@@ -104,7 +104,8 @@ test_connections(void **state)
 		{ 4, EV_CONNECT, A, 2, 3 },
 		{ 5, EV_DISCONNECT, A, 0, 0 },
 		{ 5, EV_DISCONNECT, A, 0, 0 },
-		{ 5, EV_DISCONNECT, A, 0, 0 },	/* one too many: ignored */
+		/* One too many: ignored. */
+		{ 5, EV_DISCONNECT, A, 0, 0 },
 		{ 5, EV_DISCONNECT, "198.51.100.1", 0, 0 },
 		{ 6, EV_CONNECT, A, 1, 4 },
 	};
