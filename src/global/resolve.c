@@ -376,6 +376,30 @@ strip_extension(const struct resolve *r, const char *local)
 	return xstrndup(local, n);
 }
 
+/* LOCAL quoted as the local part of an address on the wire. */
+static char *
+quote_local(const char *local)
+{
+	char *addr = xasprintf("%s@", local), *quoted;
+
+	/* The "@" added last is where addr_external() splits. */
+	quoted = addr_external(addr);
+	quoted[strlen(quoted) - 1] = '\0';
+	free(addr);
+	return quoted;
+}
+
+/* LOCAL@DOMAIN quoted for the wire. */
+static char *
+quote_addr(const char *local, const char *domain)
+{
+	char *quoted = quote_local(local), *addr;
+
+	addr = xasprintf("%s@%s", quoted, domain);
+	free(quoted);
+	return addr;
+}
+
 /*
  * Look ADDR up in LIST with Postfix's keys, in Postfix's order:
  * user+ext@domain, user@domain, then (BARE_USER or no domain) user+ext
@@ -394,26 +418,20 @@ lookup_keys(const struct resolve *r, struct maplist *list, const char *addr,
 	int ret = MAP_NOTFOUND;
 
 	if (domain != NULL) {
-		keys[n++] = xstrdup(addr);
+		keys[n++] = quote_addr(local, domain);
 		if (stripped != NULL)
-			keys[n++] = xasprintf("%s@%s", stripped, domain);
+			keys[n++] = quote_addr(stripped, domain);
 	}
 	if (domain == NULL || bare_user) {
-		keys[n++] = xstrdup(local);
+		keys[n++] = quote_local(local);
 		if (stripped != NULL)
-			keys[n++] = xstrdup(stripped);
+			keys[n++] = quote_local(stripped);
 	}
 	if (domain != NULL)
 		keys[n++] = xasprintf("@%s", domain);
-	for (i = 0; i < n && ret == MAP_NOTFOUND; i++) {
-		if (keys[i][0] != '@') {
-			char *quoted = addr_external(keys[i]);
-
-			free(keys[i]);
-			keys[i] = quoted;
-		}
+	*value_r = NULL;
+	for (i = 0; i < n && ret == MAP_NOTFOUND; i++)
 		ret = maplist_lookup(list, keys[i], value_r, error_r);
-	}
 	for (i = 0; i < n; i++)
 		free(keys[i]);
 	free(stripped);
@@ -632,7 +650,10 @@ check_class_table(struct resolve *r, const struct resolved *res,
 		if (!r->local_rcpt_set)
 			break;
 		local = addr_split(res->addr, &domain);
-		ret = lookup_keys(r, r->local_rcpt_maps, local, true, &value,
+		/* No user or alias name holds "@" (resolve_dequoted_address
+		   = no leaves it in the local part). */
+		ret = strchr(local, '@') != NULL ? MAP_NOTFOUND :
+		    lookup_keys(r, r->local_rcpt_maps, local, true, &value,
 		    error_r);
 		free(local);
 		break;

@@ -55,7 +55,8 @@ static const char valias_text[] =
     "route@alias.example u%remote.example@localhost\n"
     "postmaster root\n"
     "user@virt.example real@virt.example\n"
-    "empty@alias.example ,\n";
+    "empty@alias.example ,\n"
+    "bob@remote.example d@virt.example\n";
 
 static const char vmailbox_text[] =
     "a@virt.example a\n" "b@virt.example b\n" "d@virt.example d\n"
@@ -354,6 +355,11 @@ static const struct {
 	    ADDR_CLASS_LOCAL, "nobody@localhost" },
 	{ "", "u%remote.example@localhost", OK, ADDR_CLASS_DEFAULT,
 	    "u%remote.example@localhost" },
+	/* Keys quote the local part: no "bob@remote.example" alias. */
+	{ "", "bob@remote.example@localhost", OK, ADDR_CLASS_DEFAULT,
+	    "bob@remote.example@localhost" },
+	{ "resolve_dequoted_address = no\n", "bob@remote.example@localhost",
+	    UNKNOWN, ADDR_CLASS_LOCAL, "l" },
 	/* Relay and remote recipients. */
 	{ "", "anyone@relay.example", OK, ADDR_CLASS_RELAY,
 	    "anyone@relay.example" },
