@@ -1,0 +1,1001 @@
+/*
+ * The Dovecot auth-client protocol 1.2, client side: a bounded synchronous
+ * connect and handshake, then AUTH, CONT and CANCEL over a bufferevent
+ * with many requests in flight.
+ */
+
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "global/auth_client.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+/* Longest line either side takes, LF included (Dovecot's limit). */
+#define AUTHC_MAX_LINE		16384
+/* Default wait for each server reply. */
+#define AUTHC_TIMEOUT_MS	30000
+/* Bound of the connect that auth_client_start() does when needed. */
+#define AUTHC_START_CONNECT_MS	1000
+/* At most one connection attempt in this many milliseconds. */
+#define AUTHC_RECONNECT_MS	1000
+
+enum req_state {
+	REQ_SENT,		/* waiting for the server's reply */
+	REQ_WAIT_CLIENT,	/* the server sent CONT; waiting for the caller */
+	REQ_DONE,		/* finished here; callback due from the loop */
+};
+
+struct auth_client_request {
+	TAILQ_ENTRY(auth_client_request) link;
+	struct auth_client *client;
+	unsigned int id;		/* 0: never sent */
+	enum req_state state;
+	enum auth_client_status final;	/* status for REQ_DONE */
+	char *reason;			/* reason for REQ_DONE */
+	struct event *timer;
+	auth_client_cb *cb;
+	void *ctx;
+};
+
+TAILQ_HEAD(req_queue, auth_client_request);
+
+struct mech_list {
+	struct auth_mech *v;
+	size_t n;
+};
+
+struct auth_client {
+	struct event_base *base;
+	char *path;
+	struct bufferevent *bev;	/* NULL: not connected */
+	unsigned int gen;		/* changes with every connect and drop */
+	unsigned int next_id;
+	struct req_queue active;	/* REQ_SENT and REQ_WAIT_CLIENT */
+	struct req_queue done;		/* REQ_DONE */
+	struct event *deferred;		/* delivers the REQ_DONE callbacks */
+	struct mech_list server;	/* from the last handshake */
+	struct mech_list given;		/* returned by auth_client_mechs() */
+	long long last_try;		/* monotonic ms of the last connect */
+	bool tried;
+	int timeout_ms;
+	int busy;			/* callbacks running */
+	bool free_pending;		/* freed by a callback */
+};
+
+/* The handshake read so far. */
+struct handshake {
+	bool version;
+	struct mech_list mechs;
+};
+
+static void authc_input(struct auth_client *c);
+
+/* Return the monotonic clock in milliseconds. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ignore SIGPIPE unless the program chose what to do with it. */
+static void
+ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+}
+
+/* Append VALUE with Dovecot's 0x01 escapes for 0x01, TAB, LF and CR. */
+static void
+escape_value(struct str *out, const char *value)
+{
+	static const char special[] = "\001\t\n\r", letters[] = "1tnr";
+	const char *hit;
+
+	for (; *value != '\0'; value++) {
+		hit = strchr(special, *value);
+		if (hit == NULL) {
+			str_append_c(out, *value);
+			continue;
+		}
+		str_append_c(out, '\001');
+		str_append_c(out, letters[hit - special]);
+	}
+}
+
+/* Undo the 0x01 escapes of S in place; an escaped NUL ends the value. */
+static char *
+unescape_value(char *s)
+{
+	static const char special[] = "\001\t\n\r", letters[] = "1tnr";
+	const char *hit;
+	char *r, *w = s;
+
+	for (r = s; *r != '\0'; r++) {
+		if (*r != '\001') {
+			*w++ = *r;
+			continue;
+		}
+		if (r[1] == '\0' || r[1] == '0')
+			break;
+		r++;
+		hit = strchr(letters, *r);
+		*w++ = hit != NULL ? special[hit - letters] : *r;
+	}
+	*w = '\0';
+	return s;
+}
+
+/* Split LINE in place on TAB and unescape the fields; returns the
+   NULL-terminated vector (free the vector only) and its length. */
+static char **
+split_line(char *line, size_t *n_r)
+{
+	size_t n = 1, i = 0;
+	char **v, *p;
+
+	for (p = line; *p != '\0'; p++)
+		n += *p == '\t';
+	v = xcalloc(n + 1, sizeof(*v));
+	p = line;
+	while (i < n)
+		v[i++] = unescape_value(strsep(&p, "\t"));
+	*n_r = n;
+	return v;
+}
+
+/* Take the next line out of IN, without its LF (and a CR before it);
+   NULL when none is complete.  Sets *TOO_LONG for an oversize line. */
+static char *
+next_line(struct evbuffer *in, bool *too_long)
+{
+	struct evbuffer_ptr eol;
+	size_t len;
+	char *line;
+
+	*too_long = false;
+	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos < 0 ? evbuffer_get_length(in) >= AUTHC_MAX_LINE :
+	    (size_t)eol.pos >= AUTHC_MAX_LINE) {
+		*too_long = true;
+		return NULL;
+	}
+	if (eol.pos < 0)
+		return NULL;
+	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	if (line != NULL && len > 0 && line[len - 1] == '\r')
+		line[len - 1] = '\0';
+	return line;
+}
+
+/* Parse a request id: decimal, 1 to UINT_MAX.  0, or -1. */
+static int
+parse_id(const char *s, unsigned int *id_r)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0' || strlen(s) > 10)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v == 0 || v > UINT_MAX)
+		return -1;
+	*id_r = (unsigned int)v;
+	return 0;
+}
+
+/* Free the mechanisms of L and empty it. */
+static void
+mech_list_clear(struct mech_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Append a copy of M to L. */
+static void
+mech_list_add(struct mech_list *l, const struct auth_mech *m)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n] = *m;
+	l->v[l->n].name = xstrdup(m->name);
+	l->n++;
+}
+
+/* Return the mechanism NAME of L (any case), or NULL. */
+static const struct auth_mech *
+mech_list_find(const struct mech_list *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* MECH name [flags...] */
+static int
+handshake_mech(struct handshake *hs, char **args, size_t n)
+{
+	struct auth_mech m = { args[1], false, false, false };
+	size_t i;
+
+	if (n < 2 || *args[1] == '\0')
+		return -1;
+	for (i = 2; i < n; i++) {
+		if (strcasecmp(args[i], "plaintext") == 0)
+			m.plaintext = true;
+		else if (strcasecmp(args[i], "anonymous") == 0)
+			m.anonymous = true;
+		else if (strcasecmp(args[i], "private") == 0)
+			m.private_ = true;
+	}
+	mech_list_add(&hs->mechs, &m);
+	return 0;
+}
+
+/* One handshake line: -1 bad, 0 more to come, 1 DONE. */
+static int
+handshake_line(struct handshake *hs, char *line, const char **error_r)
+{
+	size_t n;
+	char **args = split_line(line, &n);
+	unsigned int major;
+	int ret = 0;
+
+	*error_r = "malformed handshake";
+	if (!hs->version) {
+		if (n < 3 || strcmp(args[0], "VERSION") != 0 ||
+		    parse_id(args[1], &major) < 0 || major != 1) {
+			*error_r = "not an auth-client socket, or protocol "
+			    "version mismatch";
+			ret = -1;
+		}
+		hs->version = true;
+	} else if (strcmp(args[0], "MECH") == 0) {
+		ret = handshake_mech(hs, args, n);
+	} else if (strcmp(args[0], "DONE") == 0) {
+		ret = hs->mechs.n > 0 ? 1 : -1;
+		if (ret < 0)
+			*error_r = "no mechanisms offered";
+	}
+	free(args);
+	return ret;
+}
+
+/* Wait until FD can be read, then read into IN; 0, or -1. */
+static int
+handshake_read(int fd, struct evbuffer *in, long long deadline,
+    const char **error_r)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	long long left = deadline - now_ms();
+	int ret;
+
+	if (left <= 0 || (ret = poll(&pfd, 1, (int)left)) == 0) {
+		*error_r = "handshake timed out";
+		return -1;
+	}
+	if (ret < 0 && errno == EINTR)
+		return 0;
+	if (ret < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	ret = evbuffer_read(in, fd, 4096);
+	if (ret == 0)
+		*error_r = "connection closed during the handshake";
+	else if (ret < 0 && errno != EAGAIN && errno != EINTR)
+		*error_r = strerror(errno);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * Send our handshake on the connected FD and read the server's until
+ * DONE or DEADLINE.  Leaves the input after DONE in IN.  0, or -1.
+ */
+static int
+handshake_run(int fd, long long deadline, struct evbuffer *in,
+    struct mech_list *mechs_r, const char **error_r)
+{
+	struct handshake hs = { false, { NULL, 0 } };
+	char hello[64], *line;
+	bool too_long;
+	int len, ret = 0;
+
+	len = snprintf(hello, sizeof(hello), "VERSION\t1\t2\nCPID\t%ld\n",
+	    (long)getpid());
+	if (send(fd, hello, (size_t)len, MSG_NOSIGNAL) != len) {
+		*error_r = "cannot send the handshake";
+		return -1;
+	}
+	while (ret == 0) {
+		if ((line = next_line(in, &too_long)) != NULL) {
+			ret = handshake_line(&hs, line, error_r);
+			free(line);
+		} else if (too_long) {
+			*error_r = "handshake line too long";
+			ret = -1;
+		} else {
+			ret = handshake_read(fd, in, deadline, error_r);
+		}
+	}
+	if (ret < 0)
+		mech_list_clear(&hs.mechs);
+	else
+		*mechs_r = hs.mechs;
+	return ret < 0 ? -1 : 0;
+}
+
+/* Wait until the connect on FD finishes or DEADLINE passes.  0, or -1. */
+static int
+connect_wait(int fd, long long deadline, const char **error_r)
+{
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	long long left = deadline - now_ms();
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+		*error_r = "connect timed out";
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err != 0) {
+		*error_r = strerror(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Make a non-blocking socket for SA and connect it.  The fd, or -1. */
+static int
+connect_addr(const struct sockaddr *sa, socklen_t len, long long deadline,
+    const char **error_r)
+{
+	int fd;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	if (connect(fd, sa, len) == 0)
+		return fd;
+	if (errno != EINPROGRESS)
+		*error_r = strerror(errno);
+	else if (connect_wait(fd, deadline, error_r) == 0)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Connect to the UNIX socket PATH.  The fd, or -1. */
+static int
+connect_unix(const char *path, long long deadline, const char **error_r)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*error_r = "socket path too long";
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	return connect_addr((struct sockaddr *)&sun, sizeof(sun), deadline,
+	    error_r);
+}
+
+/* Connect to "HOST:PORT" or "[HOST]:PORT".  The fd, or -1. */
+static int
+connect_inet(const char *spec, long long deadline, const char **error_r)
+{
+	struct addrinfo hints, *res, *ai;
+	char *host = xstrdup(spec + (*spec == '['));
+	char *port = strrchr(host, ':');
+	int fd = -1, ret;
+
+	*error_r = "bad inet:HOST:PORT";
+	if (port != NULL) {
+		*port++ = '\0';
+		if (*spec == '[' && port - host >= 2 && port[-2] == ']')
+			port[-2] = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICSERV;
+		ret = getaddrinfo(host, port, &hints, &res);
+		if (ret != 0)
+			*error_r = gai_strerror(ret);
+		for (ai = ret == 0 ? res : NULL; ai != NULL && fd < 0;
+		    ai = ai->ai_next)
+			fd = connect_addr(ai->ai_addr, ai->ai_addrlen, deadline,
+			    error_r);
+		if (ret == 0)
+			freeaddrinfo(res);
+	}
+	free(host);
+	return fd;
+}
+
+/* Connect to the server of C.  The fd, or -1. */
+static int
+connect_server(const struct auth_client *c, long long deadline,
+    const char **error_r)
+{
+	if (strncmp(c->path, "inet:", 5) == 0)
+		return connect_inet(c->path + 5, deadline, error_r);
+	if (strncmp(c->path, "unix:", 5) == 0)
+		return connect_unix(c->path + 5, deadline, error_r);
+	return connect_unix(c->path, deadline, error_r);
+}
+
+/* Free R, which is on no queue any more. */
+static void
+req_free(struct auth_client_request *r)
+{
+	event_free(r->timer);
+	free(r->reason);
+	free(r);
+}
+
+/* Finish R here: its callback gets STATUS and REASON from the loop. */
+static void
+req_finish_later(struct auth_client_request *r,
+    enum auth_client_status status, const char *reason)
+{
+	struct auth_client *c = r->client;
+
+	if (r->state != REQ_DONE)
+		TAILQ_REMOVE(&c->active, r, link);
+	else
+		TAILQ_REMOVE(&c->done, r, link);
+	evtimer_del(r->timer);
+	r->state = REQ_DONE;
+	r->final = status;
+	free(r->reason);
+	r->reason = xstrdup(reason);
+	TAILQ_INSERT_TAIL(&c->done, r, link);
+	event_active(c->deferred, EV_TIMEOUT, 0);
+}
+
+/* Close the connection of C; every request on it gets TEMPFAIL. */
+static void
+authc_drop(struct auth_client *c, const char *reason)
+{
+	struct auth_client_request *r;
+
+	log_warning("auth server %s: %s", c->path, reason);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->gen++;
+	while ((r = TAILQ_FIRST(&c->active)) != NULL)
+		req_finish_later(r, AUTH_CLIENT_TEMPFAIL, reason);
+}
+
+/* Free C itself (its requests and connection are gone). */
+static void
+authc_destroy(struct auth_client *c)
+{
+	event_free(c->deferred);
+	mech_list_clear(&c->server);
+	mech_list_clear(&c->given);
+	free(c->path);
+	free(c);
+}
+
+/* A callback section ends; free C when a callback asked for it.  True
+   when C is gone. */
+static bool
+authc_release(struct auth_client *c)
+{
+	if (--c->busy > 0 || !c->free_pending)
+		return false;
+	authc_destroy(c);
+	return true;
+}
+
+/* Deliver the callbacks of the requests finished here. */
+static void
+authc_deferred(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_client *c = arg;
+	struct auth_client_request *r;
+	enum auth_client_status status;
+	auth_client_cb *cb;
+	void *ctx;
+	char *fields[2] = { NULL, NULL };
+
+	(void)fd;
+	(void)what;
+	c->busy++;
+	while (!c->free_pending && (r = TAILQ_FIRST(&c->done)) != NULL) {
+		TAILQ_REMOVE(&c->done, r, link);
+		status = r->final;
+		cb = r->cb;
+		ctx = r->ctx;
+		fields[0] = xasprintf("reason=%s", r->reason);
+		req_free(r);
+		cb(status, NULL, (const char *const *)fields, ctx);
+		free(fields[0]);
+	}
+	authc_release(c);
+}
+
+/* Read events: handle the server's replies. */
+static void
+authc_read(struct bufferevent *bev, void *arg)
+{
+	struct auth_client *c = arg;
+
+	(void)bev;
+	c->busy++;
+	authc_input(c);
+	authc_release(c);
+}
+
+/* EOF or an error on the connection. */
+static void
+authc_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct auth_client *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF)
+		authc_drop(c, "connection closed by the server");
+	else if (what & BEV_EVENT_ERROR)
+		authc_drop(c, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+}
+
+/* Wrap the connected FD of C in a bufferevent, with the input IN
+   already read. */
+static void
+authc_attach(struct auth_client *c, int fd, struct evbuffer *in)
+{
+	c->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		log_fatal("bufferevent_socket_new failed");
+	bufferevent_setcb(c->bev, authc_read, NULL, authc_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	evbuffer_add_buffer(bufferevent_get_input(c->bev), in);
+	c->gen++;
+	c->next_id = 0;
+}
+
+/* Connect and do the handshake unless connected; at most TIMEOUT_MS
+   of blocking.  0, or -1. */
+static int
+authc_connect(struct auth_client *c, int timeout_ms)
+{
+	long long now = now_ms(), deadline = now + timeout_ms;
+	struct mech_list mechs = { NULL, 0 };
+	struct evbuffer *in;
+	const char *error;
+	int fd;
+
+	if (c->bev != NULL)
+		return 0;
+	if (c->tried && now - c->last_try < AUTHC_RECONNECT_MS)
+		return -1;
+	c->tried = true;
+	c->last_try = now;
+	if ((fd = connect_server(c, deadline, &error)) < 0) {
+		log_warning("auth server %s: connect: %s", c->path, error);
+		return -1;
+	}
+	in = evbuffer_new();
+	if (handshake_run(fd, deadline, in, &mechs, &error) < 0) {
+		log_warning("auth server %s: %s", c->path, error);
+		evbuffer_free(in);
+		close(fd);
+		return -1;
+	}
+	mech_list_clear(&c->server);
+	c->server = mechs;
+	authc_attach(c, fd, in);
+	evbuffer_free(in);
+	authc_input(c);
+	return c->bev != NULL ? 0 : -1;
+}
+
+/* Compact the non-empty fields ARGS[FIRST..N) and return them. */
+static const char *const *
+reply_fields(char **args, size_t n, size_t first)
+{
+	size_t i, j = first;
+
+	for (i = first; i < n; i++)
+		if (*args[i] != '\0')
+			args[j++] = args[i];
+	args[j] = NULL;
+	return (const char *const *)(args + first);
+}
+
+/* True when FIELDS hold NAME exactly, or a field starting with NAME
+   when it ends with '='. */
+static bool
+has_field(const char *const *fields, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; *fields != NULL; fields++) {
+		if (name[len - 1] == '=' ? strncmp(*fields, name, len) == 0 :
+		    strcmp(*fields, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Return the active request ID of C, or NULL. */
+static struct auth_client_request *
+authc_find(struct auth_client *c, unsigned int id)
+{
+	struct auth_client_request *r;
+
+	TAILQ_FOREACH(r, &c->active, link)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+/* Start the reply timer of R. */
+static void
+req_arm(struct auth_client_request *r)
+{
+	int ms = r->client->timeout_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	r->state = REQ_SENT;
+	evtimer_add(r->timer, &tv);
+}
+
+/* Hand the reply STATUS of R to its callback; OK and FAIL end R. */
+static void
+req_reply(struct auth_client_request *r, enum auth_client_status status,
+    const char *data, const char *const *fields)
+{
+	auth_client_cb *cb = r->cb;
+	void *ctx = r->ctx;
+
+	evtimer_del(r->timer);
+	if (status == AUTH_CLIENT_CONTINUE) {
+		r->state = REQ_WAIT_CLIENT;
+	} else {
+		TAILQ_REMOVE(&r->client->active, r, link);
+		req_free(r);
+	}
+	if (status == AUTH_CLIENT_OK && !has_field(fields, "user="))
+		status = AUTH_CLIENT_TEMPFAIL;	/* never a login without one */
+	if (status == AUTH_CLIENT_FAIL && (has_field(fields, "code=temp_fail")
+	    || has_field(fields, "temp")))
+		status = AUTH_CLIENT_TEMPFAIL;
+	cb(status, data, fields, ctx);
+}
+
+/* One reply line: OK, CONT or FAIL.  0, or -1 when malformed. */
+static int
+authc_reply(struct auth_client *c, char *line)
+{
+	struct auth_client_request *r;
+	enum auth_client_status status;
+	unsigned int id;
+	size_t n;
+	char **args = split_line(line, &n);
+	int ret = 0;
+
+	if (strcmp(args[0], "OK") == 0)
+		status = AUTH_CLIENT_OK;
+	else if (strcmp(args[0], "FAIL") == 0)
+		status = AUTH_CLIENT_FAIL;
+	else if (strcmp(args[0], "CONT") == 0)
+		status = AUTH_CLIENT_CONTINUE;
+	else
+		goto out;	/* unknown replies are ignored */
+	if (n < 2 || parse_id(args[1], &id) < 0 ||
+	    (status == AUTH_CLIENT_CONTINUE && n < 3)) {
+		ret = -1;
+		goto out;
+	}
+	/* Replies to cancelled or timed out requests are expected. */
+	r = authc_find(c, id);
+	if (r != NULL && r->state == REQ_SENT) {
+		if (status == AUTH_CLIENT_CONTINUE)
+			req_reply(r, status, args[2], reply_fields(args, n, 3));
+		else
+			req_reply(r, status, NULL, reply_fields(args, n, 2));
+	}
+out:
+	free(args);
+	return ret;
+}
+
+/* Handle the complete lines in the input of C until the connection
+   drops or C is freed. */
+static void
+authc_input(struct auth_client *c)
+{
+	unsigned int gen = c->gen;
+	bool too_long = false;
+	char *line;
+
+	while (c->gen == gen && !c->free_pending &&
+	    (line = next_line(bufferevent_get_input(c->bev), &too_long)) !=
+	    NULL) {
+		if (authc_reply(c, line) < 0 && c->gen == gen)
+			authc_drop(c, "malformed reply");
+		free(line);
+	}
+	if (c->gen == gen && too_long)
+		authc_drop(c, "reply line too long");
+}
+
+/* Send CANCEL for R when the server knows it. */
+static void
+req_cancel(struct auth_client_request *r)
+{
+	char line[32];
+	int len;
+
+	if (r->id == 0 || r->state == REQ_DONE || r->client->bev == NULL)
+		return;
+	len = snprintf(line, sizeof(line), "CANCEL\t%u\n", r->id);
+	bufferevent_write(r->client->bev, line, (size_t)len);
+}
+
+/* The server did not answer R in time. */
+static void
+req_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_client_request *r = arg;
+
+	(void)fd;
+	(void)what;
+	log_warning("auth server %s: request %u timed out", r->client->path,
+	    r->id);
+	req_cancel(r);
+	req_finish_later(r, AUTH_CLIENT_TEMPFAIL,
+	    "Authentication server timed out");
+}
+
+/* Create a client. */
+struct auth_client *
+auth_client_new(struct event_base *base, const char *path)
+{
+	struct auth_client *c = xcalloc(1, sizeof(*c));
+
+	ignore_sigpipe();
+	c->base = base;
+	c->path = xstrdup(path);
+	c->timeout_ms = AUTHC_TIMEOUT_MS;
+	TAILQ_INIT(&c->active);
+	TAILQ_INIT(&c->done);
+	c->deferred = event_new(base, -1, 0, authc_deferred, c);
+	if (c->deferred == NULL)
+		log_fatal("event_new failed");
+	return c;
+}
+
+/* Cancel every request and free the client. */
+void
+auth_client_free(struct auth_client **cp)
+{
+	struct auth_client *c = *cp;
+	struct auth_client_request *r;
+
+	if (c == NULL)
+		return;
+	*cp = NULL;
+	while ((r = TAILQ_FIRST(&c->active)) != NULL) {
+		TAILQ_REMOVE(&c->active, r, link);
+		req_free(r);
+	}
+	while ((r = TAILQ_FIRST(&c->done)) != NULL) {
+		TAILQ_REMOVE(&c->done, r, link);
+		req_free(r);
+	}
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		c->gen++;
+	}
+	if (c->busy > 0)
+		c->free_pending = true;	/* freed when the callback returns */
+	else
+		authc_destroy(c);
+}
+
+/* Set the reply timeout. */
+void
+auth_client_set_timeout(struct auth_client *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : AUTHC_TIMEOUT_MS;
+}
+
+/* Return the mechanisms, connecting first when needed. */
+int
+auth_client_mechs(struct auth_client *c, int timeout_ms,
+    const struct auth_mech **mechs_r, size_t *count_r)
+{
+	size_t i;
+
+	if (authc_connect(c, timeout_ms) < 0)
+		return -1;
+	mech_list_clear(&c->given);
+	for (i = 0; i < c->server.n; i++)
+		mech_list_add(&c->given, &c->server.v[i]);
+	*mechs_r = c->given.v;
+	*count_r = c->given.n;
+	return 0;
+}
+
+/* Append "\tNAME=VALUE" (VALUE escaped) unless VALUE is NULL. */
+static void
+append_param(struct str *out, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	str_appendf(out, "\t%s=", name);
+	escape_value(out, value);
+}
+
+/* Build the AUTH line of request ID from INFO. */
+static void
+build_auth(struct str *out, unsigned int id,
+    const struct auth_request_info *info)
+{
+	str_appendf(out, "AUTH\t%u\t", id);
+	escape_value(out, info->mech);
+	append_param(out, "service", info->service);
+	if (info->secured)
+		str_append(out, "\tsecured");
+	append_param(out, "lip", info->local_ip);
+	append_param(out, "rip", info->remote_ip);
+	if (info->local_port != 0)
+		str_appendf(out, "\tlport=%u", info->local_port);
+	if (info->remote_port != 0)
+		str_appendf(out, "\trport=%u", info->remote_port);
+	append_param(out, "resp", info->initial_resp);	/* must be last */
+	str_append_c(out, '\n');
+}
+
+/* Return the next free request id of C. */
+static unsigned int
+authc_next_id(struct auth_client *c)
+{
+	do {
+		if (++c->next_id == 0)
+			c->next_id = 1;
+	} while (authc_find(c, c->next_id) != NULL);
+	return c->next_id;
+}
+
+/* Send the AUTH line of R, or finish R with FAIL when the server must
+   not see it. */
+static void
+req_send_auth(struct auth_client_request *r,
+    const struct auth_request_info *info)
+{
+	struct auth_client *c = r->client;
+	struct str line = STR_INIT;
+
+	if (info->mech == NULL || mech_list_find(&c->server, info->mech) ==
+	    NULL) {
+		req_finish_later(r, AUTH_CLIENT_FAIL, "Unsupported "
+		    "authentication mechanism");
+		return;
+	}
+	if (info->service == NULL || *info->service == '\0') {
+		req_finish_later(r, AUTH_CLIENT_FAIL, "No service given");
+		return;
+	}
+	build_auth(&line, authc_next_id(c), info);
+	if (line.len > AUTHC_MAX_LINE) {
+		req_finish_later(r, AUTH_CLIENT_FAIL, "Response too long");
+	} else {
+		r->id = c->next_id;
+		bufferevent_write(c->bev, line.s, line.len);
+		req_arm(r);
+	}
+	str_wipe(&line);
+}
+
+/* Start an authentication. */
+struct auth_client_request *
+auth_client_start(struct auth_client *c, const struct auth_request_info *info,
+    auth_client_cb *cb, void *ctx)
+{
+	struct auth_client_request *r;
+
+	if (authc_connect(c, AUTHC_START_CONNECT_MS) < 0)
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->client = c;
+	r->cb = cb;
+	r->ctx = ctx;
+	r->state = REQ_SENT;
+	r->timer = evtimer_new(c->base, req_timeout, r);
+	if (r->timer == NULL)
+		log_fatal("evtimer_new failed");
+	TAILQ_INSERT_TAIL(&c->active, r, link);
+	req_send_auth(r, info);
+	return r;
+}
+
+/* Send the response to a CONTINUE. */
+void
+auth_client_continue(struct auth_client_request *r, const char *resp)
+{
+	struct str line = STR_INIT;
+
+	if (r->state != REQ_WAIT_CLIENT) {
+		log_warning("auth client: response without a challenge");
+		return;
+	}
+	str_appendf(&line, "CONT\t%u\t", r->id);
+	escape_value(&line, resp);
+	str_append_c(&line, '\n');
+	if (line.len > AUTHC_MAX_LINE) {
+		req_cancel(r);
+		req_finish_later(r, AUTH_CLIENT_FAIL, "Response too long");
+	} else {
+		bufferevent_write(r->client->bev, line.s, line.len);
+		req_arm(r);
+	}
+	str_wipe(&line);
+}
+
+/* Abandon a request. */
+void
+auth_client_abort(struct auth_client_request **rp)
+{
+	struct auth_client_request *r = *rp;
+
+	if (r == NULL)
+		return;
+	*rp = NULL;
+	req_cancel(r);
+	if (r->state == REQ_DONE)
+		TAILQ_REMOVE(&r->client->done, r, link);
+	else
+		TAILQ_REMOVE(&r->client->active, r, link);
+	req_free(r);
+}
