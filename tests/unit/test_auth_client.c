@@ -256,6 +256,24 @@ record_cb(enum auth_client_status status, const char *data,
 		auth_client_free(res->free_client);
 }
 
+/* Start a request that records into RES. */
+static void
+start_req(struct auth_client *c, const struct auth_request_info *info,
+    struct result *res)
+{
+	res->req = auth_client_start(c, info, record_cb, res);
+}
+
+/* End a test: free the client, check the fake server, free the path. */
+static void
+finish(struct auth_client **c, pid_t pid, char **path)
+{
+	auth_client_free(c);
+	fake_finish(pid);
+	free(*path);
+	*path = NULL;
+}
+
 /* Has RES ended (OK, FAIL or TEMPFAIL)? */
 static int
 result_ended(const struct result *res)
@@ -343,16 +361,15 @@ test_handshake_mechs(void **state)
 	/* Connected: a second call does not block and answers the same. */
 	assert_int_equal(auth_client_mechs(c, 0, &m, &n), 0);
 	assert_int_equal(n, 5);
-	assert_non_null(res.req = auth_client_start(c, &info, record_cb, &res));
+	start_req(c, &info, &res);
+	assert_non_null(res.req);
 	run_until_ended(all, 2000);
 	assert_int_equal(res.calls, 1);
 	assert_int_equal(res.status[0], AUTH_CLIENT_FAIL);
 	assert_string_equal(res.fields[0],
 	    "reason=Unsupported authentication mechanism");
-	auth_client_free(&c);
+	finish(&c, pid, &path);
 	assert_null(c);
-	fake_finish(pid);
-	free(path);
 }
 
 struct bad_handshake {
@@ -394,9 +411,7 @@ test_bad_handshake(void **state)
 			fail_msg("%s: handshake accepted",
 			    bad_handshakes[i].name);
 		assert_true(ms_now() - start < 1000);
-		auth_client_free(&c);
-		fake_finish(pid);
-		free(path);
+		finish(&c, pid, &path);
 	}
 }
 
@@ -428,16 +443,14 @@ test_plain_ok(void **state)
 	url = xasprintf("unix:%s", path);
 	c = auth_client_new(base, url);
 	free(url);
-	res.req = auth_client_start(c, &info, record_cb, &res);
+	start_req(c, &info, &res);
 	assert_non_null(res.req);
 	run_until_ended(all, 2000);
 	assert_int_equal(res.calls, 1);
 	assert_int_equal(res.status[0], AUTH_CLIENT_OK);
 	assert_string_equal(res.fields[0], "user=alice");
 	assert_string_equal(res.data[0], "(null)");
-	auth_client_free(&c);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);
 }
 
 /* LOGIN: two challenges, two responses, then OK; an empty initial
@@ -468,7 +481,7 @@ test_login_conts(void **state)
 	(void)state;
 	c = auth_client_new(base, path);
 	res.conts = conts;
-	res.req = auth_client_start(c, &info, record_cb, &res);
+	start_req(c, &info, &res);
 	run_until_ended(all, 2000);
 	assert_int_equal(res.calls, 3);
 	assert_int_equal(res.status[0], AUTH_CLIENT_CONTINUE);
@@ -478,16 +491,14 @@ test_login_conts(void **state)
 	assert_int_equal(res.status[2], AUTH_CLIENT_OK);
 	assert_string_equal(res.fields[2], "user=bob");
 	info = basic_info("PLAIN", "");
-	res2.req = auth_client_start(c, &info, record_cb, &res2);
+	start_req(c, &info, &res2);
 	while (res2.calls == 0 && order_counter < 1000)
 		run_for(20);
 	assert_int_equal(res2.status[0], AUTH_CLIENT_CONTINUE);
 	assert_string_equal(res2.data[0], "");
 	auth_client_abort(&res2.req);
 	run_for(50);
-	auth_client_free(&c);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);
 }
 
 struct reply_case {
@@ -549,7 +560,7 @@ test_replies(void **state)
 	for (i = 0; i < N_REPLY; i++) {
 		all[0] = &res[i];
 		all[1] = NULL;
-		res[i].req = auth_client_start(c, &info, record_cb, &res[i]);
+		start_req(c, &info, &res[i]);
 		run_until_ended(all, 2000);
 		if (res[i].calls != 1 || res[i].status[0] !=
 		    reply_cases[i].want || strcmp(res[i].fields[0],
@@ -558,11 +569,9 @@ test_replies(void **state)
 			    "\"%s\"", i, res[i].calls, res[i].status[0],
 			    res[i].fields[0]);
 	}
-	auth_client_free(&c);
-	fake_finish(pid);
+	finish(&c, pid, &path);
 	for (i = 0; i < 2 * N_REPLY; i++)
 		free(texts[i]);
-	free(path);
 }
 
 /* Two requests in flight answered in reverse order. */
@@ -586,9 +595,9 @@ test_reverse_order(void **state)
 	(void)state;
 	c = auth_client_new(base, path);
 	info.remote_ip = "192.0.2.1";
-	r1.req = auth_client_start(c, &info, record_cb, &r1);
+	start_req(c, &info, &r1);
 	info.remote_ip = "192.0.2.2";
-	r2.req = auth_client_start(c, &info, record_cb, &r2);
+	start_req(c, &info, &r2);
 	run_until_ended(all, 2000);
 	assert_int_equal(r1.calls, 1);
 	assert_int_equal(r2.calls, 1);
@@ -597,9 +606,7 @@ test_reverse_order(void **state)
 	assert_int_equal(r1.status[0], AUTH_CLIENT_OK);
 	assert_string_equal(r1.fields[0], "user=first");
 	assert_true(r2.order < r1.order);
-	auth_client_free(&c);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);
 }
 
 /* Values with TAB, LF, CR and 0x01 are escaped and cannot add fields. */
@@ -628,13 +635,11 @@ test_escape_values(void **state)
 	info.remote_ip = "a\nAUTH\001\r";
 	c = auth_client_new(base, path);
 	res.conts = conts;
-	res.req = auth_client_start(c, &info, record_cb, &res);
+	start_req(c, &info, &res);
 	run_until_ended(all, 2000);
 	assert_int_equal(res.calls, 2);
 	assert_int_equal(res.status[1], AUTH_CLIENT_OK);
-	auth_client_free(&c);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);
 }
 
 /* Abort sends CANCEL, and a late reply to it reaches no callback. */
@@ -663,24 +668,22 @@ test_abort(void **state)
 
 	(void)state;
 	c = auth_client_new(base, path);
-	r1.req = auth_client_start(c, &info, record_cb, &r1);
+	start_req(c, &info, &r1);
 	while (r1.calls == 0 && order_counter < 1000)
 		run_for(20);
 	auth_client_abort(&r1.req);
 	assert_null(r1.req);
 	info = basic_info("PLAIN", "AA==");
-	r2.req = auth_client_start(c, &info, record_cb, &r2);
+	start_req(c, &info, &r2);
 	auth_client_abort(&r2.req);
 	auth_client_abort(&r2.req);	/* NULL: ignored */
-	r3.req = auth_client_start(c, &info, record_cb, &r3);
+	start_req(c, &info, &r3);
 	run_until_ended(all, 2000);
 	assert_int_equal(r1.calls, 1);
 	assert_int_equal(r2.calls, 0);
 	assert_int_equal(r3.calls, 1);
 	assert_int_equal(r3.status[0], AUTH_CLIENT_OK);
-	auth_client_free(&c);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);
 }
 
 /* The connection closes with two requests in flight: both TEMPFAIL (a
@@ -709,9 +712,9 @@ test_close_and_reconnect(void **state)
 
 	(void)state;
 	c = auth_client_new(base, path);
-	r1.req = auth_client_start(c, &info, record_cb, &r1);
-	r2.req = auth_client_start(c, &info, record_cb, &r2);
-	r3.req = auth_client_start(c, &info, record_cb, &r3);
+	start_req(c, &info, &r1);
+	start_req(c, &info, &r2);
+	start_req(c, &info, &r3);
 	r1.abort_other = &r2.req;
 	run_until_ended(all, 2000);
 	assert_int_equal(r1.calls, 1);
@@ -722,14 +725,12 @@ test_close_and_reconnect(void **state)
 	/* Less than a second after the last connect: not yet. */
 	assert_null(auth_client_start(c, &info, record_cb, &r4));
 	usleep(1100 * 1000);
-	r4.req = auth_client_start(c, &info, record_cb, &r4);
+	start_req(c, &info, &r4);
 	assert_non_null(r4.req);
 	run_until_ended(all4, 2000);
 	assert_int_equal(r4.status[0], AUTH_CLIENT_OK);
 	assert_string_equal(r4.fields[0], "user=again");
-	auth_client_free(&c);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);
 }
 
 /* Malformed or oversize replies drop the connection: TEMPFAIL for all;
@@ -771,17 +772,15 @@ test_bad_replies(void **state)
 		memset(&r2, 0, sizeof(r2));
 		pid = fake_start(steps, &path);
 		c = auth_client_new(base, path);
-		r1.req = auth_client_start(c, &info, record_cb, &r1);
-		r2.req = auth_client_start(c, &info, record_cb, &r2);
+		start_req(c, &info, &r1);
+		start_req(c, &info, &r2);
 		run_until_ended(all, 2000);
 		assert_int_equal(r1.calls, 1);
 		assert_int_equal(r1.status[0], i == 6 ? AUTH_CLIENT_OK :
 		    AUTH_CLIENT_TEMPFAIL);
 		if (i < 6)
 			assert_int_equal(r2.status[0], AUTH_CLIENT_TEMPFAIL);
-		auth_client_free(&c);
-		fake_finish(pid);
-		free(path);
+		finish(&c, pid, &path);
 	}
 	str_free(&big);
 }
@@ -811,20 +810,18 @@ test_timeout(void **state)
 	c = auth_client_new(base, path);
 	auth_client_set_timeout(c, 200);
 	start = ms_now();
-	r1.req = auth_client_start(c, &info, record_cb, &r1);
+	start_req(c, &info, &r1);
 	run_until_ended(all, 2000);
 	assert_true(ms_now() - start >= 190);
 	assert_int_equal(r1.calls, 1);
 	assert_int_equal(r1.status[0], AUTH_CLIENT_TEMPFAIL);
 	assert_string_equal(r1.fields[0],
 	    "reason=Authentication server timed out");
-	r2.req = auth_client_start(c, &info, record_cb, &r2);
+	start_req(c, &info, &r2);
 	run_until_ended(all2, 2000);
 	assert_int_equal(r2.status[0], AUTH_CLIENT_OK);
 	assert_int_equal(r1.calls, 1);
-	auth_client_free(&c);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);
 }
 
 /* A request line too long for the server fails here, and the
@@ -851,21 +848,19 @@ test_request_too_long(void **state)
 		str_append(&big, "QUFB");
 	info.initial_resp = big.s;
 	c = auth_client_new(base, path);
-	r1.req = auth_client_start(c, &info, record_cb, &r1);
+	start_req(c, &info, &r1);
 	info = basic_info("PLAIN", "AA==");
 	info.service = NULL;
-	r2.req = auth_client_start(c, &info, record_cb, &r2);
+	start_req(c, &info, &r2);
 	info = basic_info("PLAIN", "AA==");
-	r3.req = auth_client_start(c, &info, record_cb, &r3);
+	start_req(c, &info, &r3);
 	run_until_ended(all, 2000);
 	assert_int_equal(r1.status[0], AUTH_CLIENT_FAIL);
 	assert_string_equal(r1.fields[0], "reason=Response too long");
 	assert_int_equal(r2.status[0], AUTH_CLIENT_FAIL);
 	assert_int_equal(r3.status[0], AUTH_CLIENT_OK);
-	auth_client_free(&c);
-	fake_finish(pid);
+	finish(&c, pid, &path);
 	str_free(&big);
-	free(path);
 }
 
 /* A callback may free the client, with more replies waiting. */
@@ -887,16 +882,15 @@ test_free_in_callback(void **state)
 
 	(void)state;
 	c = auth_client_new(base, path);
-	r1.req = auth_client_start(c, &info, record_cb, &r1);
-	r2.req = auth_client_start(c, &info, record_cb, &r2);
+	start_req(c, &info, &r1);
+	start_req(c, &info, &r2);
 	r1.free_client = &c;
 	run_until_ended(all, 2000);
 	assert_int_equal(r1.calls, 1);
 	assert_null(c);
 	run_for(50);
 	assert_int_equal(r2.calls, 0);
-	fake_finish(pid);
-	free(path);
+	finish(&c, pid, &path);	/* C is NULL already */
 }
 
 /* An unreachable server: -1 and NULL at once, for every path form. */
