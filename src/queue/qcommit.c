@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,12 +335,33 @@ qc_pipe(struct queue_committer *qc)
 	qc->pipe_w = fds[1];
 }
 
+/*
+ * Start the worker threads with every signal blocked, so that signals keep
+ * going to the loop thread and never interrupt a worker.
+ */
+static void
+qc_start_workers(struct queue_committer *qc)
+{
+	sigset_t all, old;
+	unsigned i;
+	int error;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	qc->threads = xcalloc(qc->n_threads, sizeof(*qc->threads));
+	for (i = 0; i < qc->n_threads; i++) {
+		error = pthread_create(&qc->threads[i], NULL, qc_worker, qc);
+		if (error != 0)
+			log_fatal("queue committer: pthread_create: %s",
+			    strerror(error));
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 struct queue_committer *
 queue_committer_new(struct event_base *base, unsigned threads)
 {
 	struct queue_committer *qc = xcalloc(1, sizeof(*qc));
-	unsigned i;
-	int error;
 
 	qc->base = base;
 	qc->n_threads = threads != 0 ? threads : QC_DEFAULT_THREADS;
@@ -350,13 +372,7 @@ queue_committer_new(struct event_base *base, unsigned threads)
 		log_fatal("queue committer: cannot watch the wake-up pipe");
 	pthread_mutex_init(&qc->lock, NULL);
 	pthread_cond_init(&qc->work, NULL);
-	qc->threads = xcalloc(qc->n_threads, sizeof(*qc->threads));
-	for (i = 0; i < qc->n_threads; i++) {
-		error = pthread_create(&qc->threads[i], NULL, qc_worker, qc);
-		if (error != 0)
-			log_fatal("queue committer: pthread_create: %s",
-			    strerror(error));
-	}
+	qc_start_workers(qc);
 	return qc;
 }
 

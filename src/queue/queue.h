@@ -113,9 +113,10 @@ typedef void queue_commit_cb(int status, const char *error, void *ctx);
 
 /*
  * Start THREADS worker threads (0: 4) that commit files, and watch their
- * completions from BASE.  Never returns NULL (failure to create a thread
- * or a pipe is fatal).  Only the loop thread of BASE may call the
- * functions below.
+ * completions from BASE.  The workers block every signal.  Call it after
+ * any fork (threads do not survive one).  Never returns NULL (failure to
+ * create a thread or a pipe is fatal).  Only the loop thread of BASE may
+ * call the functions below.
  */
 struct queue_committer *queue_committer_new(struct event_base *base,
     unsigned threads);

@@ -3,7 +3,8 @@
 read(path) checks the whole file the way the C reader does and returns a
 dict; a damaged or incomplete file raises QueueFileError.  list_queue()
 lists the files of a queue directory.  Run as a script, it prints one
-summary line for each file named on the command line.
+summary line for each file named on the command line, or with
+"--list QUEUE_DIR" the queue and id of each file.
 """
 
 import os
@@ -163,7 +164,14 @@ def list_queue(queue_dir):
 
 
 def _main(paths):
-    """Print "id sender final,final content-length" for each file."""
+    """Print "id <sender> final,final content-length" for each file.
+
+    With "--list QUEUE_DIR", print "queue id" for each queue file instead.
+    """
+    if paths[:1] == ["--list"] and len(paths) == 2:
+        for entry in list_queue(paths[1]):
+            print("%s %s" % (entry["queue"], entry["id"]))
+        return 0
     status = 0
     for path in paths:
         try:
