@@ -27,14 +27,11 @@
 #include "global/daemon_opts.h"
 #include "global/params.h"
 #include "lib/cfg.h"
+#include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/priv.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
-
-/* The first socket passed (sd_listen_fds(3)). */
-#define LISTEN_FDS_START	3
-#define LISTEN_FDS_MAX		64
 
 struct auth_settings auth_set;
 struct event_base *auth_base;
@@ -59,10 +56,11 @@ accept_userdb(struct evconnlistener *l, evutil_socket_t fd,
 
 /* Listen on socket FD, the one named NAME. */
 static void
-listen_on(int fd, const char *name)
+listen_on(int fd, const char *name, void *arg)
 {
 	evconnlistener_cb cb;
 
+	(void)arg;
 	if (strcmp(name, "auth_listen") == 0)
 		cb = accept_client;
 	else if (strcmp(name, "auth_userdb_listen") == 0)
@@ -79,30 +77,10 @@ listen_on(int fd, const char *name)
 static void
 take_sockets(void)
 {
-	const char *pid = getenv("LISTEN_PID");
-	const char *fds = getenv("LISTEN_FDS");
-	const char *names = getenv("LISTEN_FDNAMES");
-	char *copy, *p, *name;
-	int n, i;
+	const char *error;
 
-	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid())
-		log_fatal("no sockets passed (LISTEN_PID/LISTEN_FDS): authd "
-		    "runs under dirmaild");
-	n = atoi(fds);
-	if (n < 1 || n > LISTEN_FDS_MAX)
-		log_fatal("bad LISTEN_FDS \"%s\"", fds);
-	copy = xstrdup(names != NULL ? names : "");
-	p = copy;
-	for (i = 0; i < n; i++) {
-		name = p != NULL ? strsep(&p, ":") : "";
-		if (fcntl(LISTEN_FDS_START + i, F_GETFD) < 0)
-			log_fatal("socket %d is not open", LISTEN_FDS_START + i);
-		listen_on(LISTEN_FDS_START + i, name);
-	}
-	free(copy);
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
+	if (listen_inherited(listen_on, NULL, &error) < 0)
+		log_fatal("%s: authd runs under dirmaild", error);
 }
 
 /* Read the settings and set up the databases. */

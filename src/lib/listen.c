@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -554,4 +555,43 @@ listen_close(const struct listen_spec *spec, struct listen_fds *fds,
 		unlink(spec->path);
 	free(fds->fds);
 	memset(fds, 0, sizeof(*fds));
+}
+
+/* Take the sockets passed in LISTEN_FDS and name them. */
+int
+listen_inherited(void (*cb)(int fd, const char *name, void *arg),
+    void *arg, const char **error_r)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	char *copy, *p, *name, *end;
+	long n;
+	int i;
+
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid()) {
+		*error_r = "no sockets passed (LISTEN_PID/LISTEN_FDS)";
+		return -1;
+	}
+	n = strtol(fds, &end, 10);
+	if (*end != '\0' || n < 1 || n > LISTEN_FDS_MAX) {
+		*error_r = "bad LISTEN_FDS";
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (fcntl(LISTEN_FDS_START + i, F_GETFD) < 0) {
+			*error_r = "a socket in LISTEN_FDS is not open";
+			return -1;
+		}
+	copy = xstrdup(names != NULL ? names : "");
+	p = copy;
+	for (i = 0; i < n; i++) {
+		name = p != NULL ? strsep(&p, ":") : "";
+		cb(LISTEN_FDS_START + i, name, arg);
+	}
+	free(copy);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)n;
 }

@@ -95,4 +95,20 @@ int listen_set_perms(const struct listen_spec *spec, uid_t uid, gid_t gid,
 void listen_close(const struct listen_spec *spec, struct listen_fds *fds,
     bool unlink_file);
 
+/* The first socket a supervisor passes (sd_listen_fds(3)). */
+#define LISTEN_FDS_START	3
+/* The most sockets listen_inherited() accepts. */
+#define LISTEN_FDS_MAX		64
+
+/*
+ * Take the sockets a supervisor passed the way systemd socket activation
+ * does (fds 3.., LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES): call CB with
+ * each descriptor and its name ("" when unnamed), then remove the three
+ * variables from the environment.  Returns the number of sockets, or -1
+ * with a static reason in *ERROR_R when none were passed to this process
+ * or the variables are malformed.
+ */
+int listen_inherited(void (*cb)(int fd, const char *name, void *arg),
+    void *arg, const char **error_r);
+
 #endif

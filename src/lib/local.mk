@@ -6,4 +6,5 @@ src_lib_libdirmail_a_SOURCES = \
 	src/lib/log.c src/lib/log.h \
 	src/lib/priv.c src/lib/priv.h \
 	src/lib/str.c src/lib/str.h \
+	src/lib/tls.c src/lib/tls.h \
 	src/lib/xalloc.c src/lib/xalloc.h
