@@ -273,10 +273,13 @@ root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 def test_services_run_as_dirmail_user(dirmail):
     nobody = pwd.getpwnam("nobody")
     group = grp.getgrgid(nobody.pw_gid).gr_name
-    d = dirmail(listen=["smtpd_listen"], services=SMTPD,
+    # smtpd and authd drop privileges themselves; imapd is dropped by
+    # the master.
+    d = dirmail(listen=["smtpd_listen", "imap_listen"],
+                services={"smtpd": "testsvc", "imapd": "testsvc"},
                 params={"dirmail_user": "nobody", "dirmail_group": group,
                         "pickup_listen": "unix:$run_directory/pickup:0660"})
-    f = greeting_fields(d.talk("smtpd_listen"))
+    f = greeting_fields(d.talk("imap_listen"))
     assert (int(f["uid"]), int(f["gid"])) == (nobody.pw_uid, nobody.pw_gid)
     assert "0" not in f["groups"].split(",")
     # The master keeps root; the socket belongs to the services' user.
