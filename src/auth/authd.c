@@ -104,40 +104,15 @@ setup(const struct cfg *cfg)
 		log_fatal("%s", error);
 }
 
-/* SIGTERM or SIGINT: stop. */
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)what, (void)arg;
-	log_info("stopping on signal %d", (int)sig);
-	event_base_loopbreak(auth_base);
-}
-
-/* Print the usage and exit. */
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: authd [-c FILE] [-f] [-v] "
-	    "[-o name=value]...\n");
-	exit(64);
-}
-
 int
 main(int argc, char **argv)
 {
 	struct daemon_options opt;
-	struct event *ev_term, *ev_int;
 	struct cfg *cfg;
 	char *error;
 
-	log_open("authd", LOG_DEST_SYSLOG);
-	if (daemon_options_parse(argc, argv, &opt) < 0)
-		usage();
-	if (dirmail_config_load(opt.config, opt.overrides, &cfg, &error) < 0)
-		log_fatal("%s", error);
-	(void)log_set_facility(cfg_str(cfg, "syslog_facility"));
-	log_open("authd", opt.foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG);
-	signal(SIGPIPE, SIG_IGN);
+	cfg = daemon_start("authd", "authd [-c FILE] [-f] [-v] "
+	    "[-o name=value]...", argc, argv, &opt);
 	if ((auth_base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
 	setup(cfg);
@@ -146,15 +121,8 @@ main(int argc, char **argv)
 	    cfg_str(cfg, "dirmail_group"), &error) < 0)
 		log_fatal("dropping privileges: %s", error);
 	take_sockets();
-	ev_term = evsignal_new(auth_base, SIGTERM, on_signal, NULL);
-	ev_int = evsignal_new(auth_base, SIGINT, on_signal, NULL);
-	evsignal_add(ev_term, NULL);
-	evsignal_add(ev_int, NULL);
-	log_info("started");
-	event_base_dispatch(auth_base);
+	daemon_run(auth_base);
 	db_deinit();
-	event_free(ev_term);
-	event_free(ev_int);
 	cfg_free(&cfg);
 	daemon_options_free(&opt);
 	return 0;

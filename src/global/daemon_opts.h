@@ -27,4 +27,20 @@ int daemon_options_parse(int argc, char **argv, struct daemon_options *opt);
 /* Free what daemon_options_parse() allocated. */
 void daemon_options_free(struct daemon_options *opt);
 
+struct cfg;
+struct event_base;
+
+/*
+ * The start every dirmail daemon shares: parse ARGV into *OPT (USAGE is
+ * printed, exit 64, on a bad command line), load the configuration,
+ * open the log as NAME (stderr with -f, else syslog with
+ * syslog_facility) and ignore SIGPIPE.  Exits 1 with the message on a
+ * bad configuration.  Returns the configuration (free with cfg_free()).
+ */
+struct cfg *daemon_start(const char *name, const char *usage, int argc,
+    char **argv, struct daemon_options *opt);
+
+/* Run BASE until SIGTERM or SIGINT (logged as "stopping on signal N"). */
+void daemon_run(struct event_base *base);
+
 #endif

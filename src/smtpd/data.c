@@ -183,6 +183,18 @@ data_byte(struct session *s, struct data_out *o, unsigned char c)
 	}
 }
 
+/* The message could not be written: log WHY and say 452 for a full
+   disk (ERR is ENOSPC), 451 otherwise. */
+static void
+data_write_error(struct session *s, const char *why, int err)
+{
+	log_warning("%s: queue file write error: %s", s->queue_id, why);
+	if (err == ENOSPC)
+		session_reply(s, "452 4.3.1 Insufficient system storage");
+	else
+		session_reply(s, "451 4.3.0 Error: queue file write error");
+}
+
 /* The queue file is durable (or not): answer the client. */
 static void
 data_committed(int status, const char *error, void *ctx)
@@ -198,16 +210,9 @@ data_committed(int status, const char *error, void *ctx)
 		free(from);
 		session_reply(s, "250 2.0.0 Ok: queued as %s", s->queue_id);
 		queue_notify(smtpd.queue_dir);
-	} else {
-		log_warning("%s: queue file write error: %s", s->queue_id,
-		    error != NULL ? error : "unknown error");
-		if (queue_committer_errno(smtpd.committer) == ENOSPC)
-			session_reply(s, "452 4.3.1 Insufficient system "
-			    "storage");
-		else
-			session_reply(s, "451 4.3.0 Error: queue file write "
-			    "error");
-	}
+	} else
+		data_write_error(s, error != NULL ? error : "unknown error",
+		    queue_committer_errno(smtpd.committer));
 	session_reset(s);
 	session_resume(s, S_CMD);
 }
@@ -228,16 +233,9 @@ data_finish(struct session *s)
 		return;
 	}
 	if ((err = queue_file_error(s->qf)) != 0) {
-		log_warning("%s: queue file write error: %s", s->queue_id,
-		    strerror(err));
+		data_write_error(s, strerror(err), err);
 		session_reset(s);
 		s->state = S_CMD;
-		if (err == ENOSPC)
-			session_reply(s, "452 4.3.1 Insufficient system "
-			    "storage");
-		else
-			session_reply(s, "451 4.3.0 Error: queue file write "
-			    "error");
 		return;
 	}
 	s->commit_pending = true;

@@ -176,41 +176,16 @@ listen_on(int fd, const char *name, void *arg)
 		log_fatal("socket %d (%s): cannot listen", fd, name);
 }
 
-/* SIGTERM or SIGINT: stop. */
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)what, (void)arg;
-	log_info("stopping on signal %d", (int)sig);
-	event_base_loopbreak(smtpd.base);
-}
-
-/* Print the usage and exit. */
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: smtpd [-c FILE] [-f] [-v] "
-	    "[-o name=value]...\n");
-	exit(64);
-}
-
 int
 main(int argc, char **argv)
 {
 	struct daemon_options opt;
-	struct event *ev_term, *ev_int;
 	struct cfg *cfg;
 	const char *why;
 	char *error;
 
-	log_open("smtpd", LOG_DEST_SYSLOG);
-	if (daemon_options_parse(argc, argv, &opt) < 0)
-		usage();
-	if (dirmail_config_load(opt.config, opt.overrides, &cfg, &error) < 0)
-		log_fatal("%s", error);
-	(void)log_set_facility(cfg_str(cfg, "syslog_facility"));
-	log_open("smtpd", opt.foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG);
-	signal(SIGPIPE, SIG_IGN);
+	cfg = daemon_start("smtpd", "smtpd [-c FILE] [-f] [-v] "
+	    "[-o name=value]...", argc, argv, &opt);
 	smtpd.cfg = cfg;
 	settings_read(cfg);
 	settings_tls(cfg);
@@ -229,14 +204,7 @@ main(int argc, char **argv)
 		    cfg_str(cfg, "smtpd_sasl_path"));
 	if (listen_inherited(listen_on, NULL, &why) < 0)
 		log_fatal("%s: smtpd runs under dirmaild", why);
-	ev_term = evsignal_new(smtpd.base, SIGTERM, on_signal, NULL);
-	ev_int = evsignal_new(smtpd.base, SIGINT, on_signal, NULL);
-	evsignal_add(ev_term, NULL);
-	evsignal_add(ev_int, NULL);
-	log_info("started");
-	event_base_dispatch(smtpd.base);
-	event_free(ev_term);
-	event_free(ev_int);
+	daemon_run(smtpd.base);
 	auth_client_free(&smtpd.auth);
 	queue_committer_free(&smtpd.committer);
 	smtpd_checks_free(&smtpd.checks);
