@@ -337,3 +337,45 @@ def test_kill_9_after_250_keeps_the_message(mta):
     mta.start()
     wait_greeting(mta)
     assert qid in queued_ids(mta)
+
+
+def test_qmgr_is_woken_through_its_fifo(mta):
+    fifo = mta.dir / "queue" / "public" / "qmgr"
+    assert fifo.is_fifo()
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        c = Raw(mta)
+        c.cmd("EHLO x.example.org")
+        send_ok(c)
+        deadline = time.monotonic() + 5
+        data = b""
+        while not data and time.monotonic() < deadline:
+            try:
+                data = os.read(fd, 64)
+            except BlockingIOError:
+                time.sleep(0.05)
+        assert data, "no wake-up byte in public/qmgr"
+    finally:
+        os.close(fd)
+
+
+def test_header_size_limit(dirmail, tmp_path, smtp_cert):
+    d = smtp_instance(dirmail, tmp_path, smtp_cert, header_size_limit="1024")
+    c = Raw(d)
+    c.cmd("EHLO x.example.org")
+    c.cmd("MAIL FROM:<a@example.org>")
+    c.cmd("RCPT TO:<bob@example.com>")
+    assert c.cmd("DATA")[0] == 354
+    c.send("".join(f"X-Filler-{i}: {'y' * 60}\r\n" for i in range(40)) +
+           "\r\nbody\r\n.\r\n")
+    assert c.reply()[1] == "552 5.3.4 Message header size exceeds limit"
+    # A long body after a short header is fine.
+    send_ok(c, body="Subject: s\r\n\r\n" + ("z" * 60 + "\r\n") * 100)
+
+
+def test_bare_cr_in_a_command_is_refused(mta):
+    c = Raw(mta)
+    c.send("EHLO x.exa\rmple.org\r\n")
+    assert c.reply()[1] == (
+        "521 5.5.2 mail.example.com Error: bare <CR> received")
+    assert c.closed()
