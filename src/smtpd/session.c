@@ -31,6 +31,8 @@
 
 /* Lines in S_AUTH may carry a long SASL response (Postfix: 12 KiB). */
 #define AUTH_LINE_LIMIT	12288
+/* Replies a client may leave unread before we stop reading its input. */
+#define OUTPUT_LIMIT	(256 * 1024)
 
 static void session_read_cb(struct bufferevent *bev, void *arg);
 static void session_write_cb(struct bufferevent *bev, void *arg);
@@ -482,6 +484,13 @@ session_input(struct session *s)
 				return;
 			continue;
 		}
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) >
+		    OUTPUT_LIMIT) {
+			/* The client does not read: wait until it does. */
+			bufferevent_disable(s->bev, EV_READ);
+			s->output_full = true;
+			return;
+		}
 		if ((r = session_read_line(s, in, &line)) == 0)
 			return;
 		if (r < 0) {
@@ -514,6 +523,11 @@ session_write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (s->state == S_CLOSING)
 		session_end(s);
+	else if (s->output_full) {
+		s->output_full = false;
+		if (s->state == S_CMD || s->state == S_AUTH)
+			session_resume(s, s->state);
+	}
 }
 
 /* Run deferred work: input after a pause, or the close. */

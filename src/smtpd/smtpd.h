@@ -125,6 +125,7 @@ struct session {
 	bool unauth_pipelining;		/* the command being handled */
 	char *reject_all;		/* connect-time refusal (no delay) */
 	char *pending;			/* replies held during an error sleep */
+	bool output_full;		/* input stopped: replies unread */
 
 	/* The transaction. */
 	bool has_mail;

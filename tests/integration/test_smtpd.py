@@ -4,6 +4,7 @@ what ends up in the queue."""
 import os
 import re
 import signal
+import socket
 import smtplib
 import subprocess
 import time
@@ -379,3 +380,25 @@ def test_bare_cr_in_a_command_is_refused(mta):
     assert c.reply()[1] == (
         "521 5.5.2 mail.example.com Error: bare <CR> received")
     assert c.closed()
+
+
+def test_a_client_that_does_not_read_is_not_answered_forever(mta):
+    c = Raw(mta)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    # HELO after HELO without reading a reply: the server stops reading
+    # once its unread replies pile up, so the sender soon blocks, instead
+    # of the server buffering replies without bound.
+    c.sock.settimeout(2)
+    chunk = b"HELO x.example.org\r\n" * 5000
+    sent, limit = 0, 30 * 1024 * 1024
+    try:
+        while sent < limit:
+            c.sock.sendall(chunk)
+            sent += len(chunk)
+    except socket.timeout:
+        pass
+    assert sent < limit
+    # The server is still fine for everybody else.
+    d = Raw(mta)
+    assert d.cmd("NOOP")[0] == 250
