@@ -17,12 +17,15 @@
 
 #include "auth/db_ldap_conf.h"
 #include "global/params.h"
+#include "global/resolve.h"
 #include "lib/cfg.h"
 #include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "maps/maps.h"
+#include "smtpd/check.h"
 #include "tools/ctl.h"
 
 #define CONFIG_DEFAULTS	0x01	/* -d: print defaults */
@@ -198,9 +201,27 @@ struct check {
 	const struct cfg *cfg;
 	int errors;
 	int warnings;
+	char **seen;		/* the messages reported so far */
+	size_t n_seen;
 };
 
-/* Report a problem found by "check". */
+/* True when BUF was reported before; remember it otherwise. */
+static bool
+check_seen(struct check *chk, const char *buf)
+{
+	size_t i;
+
+	for (i = 0; i < chk->n_seen; i++)
+		if (strcmp(chk->seen[i], buf) == 0)
+			return true;
+	chk->seen = xreallocarray(chk->seen, chk->n_seen + 1,
+	    sizeof(*chk->seen));
+	chk->seen[chk->n_seen++] = xstrdup(buf);
+	return false;
+}
+
+/* Report a problem found by "check", once: two checks that open the same
+   table find the same problem. */
 static void __attribute__((format(printf, 3, 4)))
 check_report(struct check *chk, bool fatal, const char *fmt, ...)
 {
@@ -210,6 +231,8 @@ check_report(struct check *chk, bool fatal, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (check_seen(chk, buf))
+		return;
 	if (fatal) {
 		log_error("%s", buf);
 		chk->errors++;
@@ -322,6 +345,85 @@ check_tables(struct check *chk)
 	}
 }
 
+/* Probe the access tables of smtpd's restriction lists: every word with
+   a colon is the table of a check_*_access restriction. */
+static void
+check_smtpd_tables(struct check *chk)
+{
+	static const char *const lists[] = {
+		"smtpd_client_restrictions", "smtpd_helo_restrictions",
+		"smtpd_sender_restrictions", "smtpd_relay_restrictions",
+		"smtpd_recipient_restrictions", "smtpd_data_restrictions",
+	};
+	char *const *w;
+	size_t i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (w = cfg_list(chk->cfg, lists[i]); *w != NULL; w++)
+			if (strchr(*w, ':') != NULL)
+				check_table(chk, lists[i], *w);
+}
+
+/* Set up the recipient resolver and the restriction lists as smtpd does:
+   unknown restrictions, tables that do not open, bad mynetworks entries
+   and a list that would make an open relay are errors. */
+static void
+check_smtpd(struct check *chk)
+{
+	struct resolve *resolve;
+	struct smtpd_checks *checks;
+	char *error;
+
+	check_smtpd_tables(chk);
+	if (resolve_init(chk->cfg, &resolve, &error) < 0) {
+		check_report(chk, true, "%s", error);
+		free(error);
+		return;
+	}
+	if (smtpd_checks_init(chk->cfg, resolve, &checks, &error) < 0) {
+		check_report(chk, true, "%s", error);
+		free(error);
+	} else
+		smtpd_checks_free(&checks);
+	resolve_free(&resolve);
+}
+
+/* Check smtpd's TLS settings: the listeners that need TLS have it, and the
+   certificate and key load and match. */
+static void
+check_smtpd_tls(struct check *chk)
+{
+	const struct cfg *cfg = chk->cfg;
+	const char *cert = cfg_file(cfg, "smtpd_tls_cert_file");
+	const char *key = cfg_file(cfg, "smtpd_tls_key_file");
+	bool off = strcmp(cfg_str(cfg, "smtpd_tls_security_level"),
+	    "none") == 0;
+	SSL_CTX *ctx;
+	char *error;
+
+	if (*cert == '\0' || off) {
+		if (*cfg_list(cfg, "smtps_listen") != NULL)
+			check_report(chk, true, "smtps_listen needs "
+			    "smtpd_tls_cert_file%s", off ? " and "
+			    "smtpd_tls_security_level other than none" : "");
+		if (*cfg_list(cfg, "submission_listen") != NULL)
+			check_report(chk, false, "submission_listen without "
+			    "TLS: AUTH is never offered there, so every MAIL "
+			    "is refused");
+		return;
+	}
+	if (*key == '\0')
+		key = cert;
+	if (access(cert, R_OK) < 0 || access(key, R_OK) < 0)
+		return;		/* check_files() said why */
+	if ((ctx = tls_server_ctx(cert, key, &error)) == NULL) {
+		check_report(chk, true, "smtpd_tls_cert_file: %s", error);
+		free(error);
+		return;
+	}
+	SSL_CTX_free(ctx);
+}
+
 /* Check one "driver:args" entry of passdb or userdb. */
 static void
 check_auth_db(struct check *chk, const char *param, const char *entry,
@@ -414,9 +516,6 @@ check_cross(struct check *chk)
 	    cfg_int(cfg, "first_valid_uid") > cfg_int(cfg, "last_valid_uid"))
 		check_report(chk, true, "first_valid_uid is larger than "
 		    "last_valid_uid");
-	if (!have_cert && *cfg_list(cfg, "smtps_listen") != NULL)
-		check_report(chk, true, "smtps_listen needs "
-		    "smtpd_tls_cert_file");
 	if (!have_cert && strcmp(cfg_str(cfg, "smtpd_tls_security_level"),
 	    "encrypt") == 0)
 		check_report(chk, true, "smtpd_tls_security_level = encrypt "
@@ -441,7 +540,7 @@ check_config_file(struct check *chk)
 int
 ctl_check_main(const struct ctl_ctx *ctx, int argc, char **argv)
 {
-	struct check chk = { NULL, 0, 0 };
+	struct check chk = { NULL, 0, 0, NULL, 0 };
 	struct cfg *cfg;
 	char *error;
 
@@ -464,9 +563,14 @@ ctl_check_main(const struct ctl_ctx *ctx, int argc, char **argv)
 	check_auth_dbs(&chk);
 	check_accounts(&chk);
 	check_cross(&chk);
+	check_smtpd_tls(&chk);
+	check_smtpd(&chk);
 	printf("%s: %d error%s, %d warning%s\n", cfg_path(cfg), chk.errors,
 	    chk.errors == 1 ? "" : "s", chk.warnings,
 	    chk.warnings == 1 ? "" : "s");
+	while (chk.n_seen > 0)
+		free(chk.seen[--chk.n_seen]);
+	free(chk.seen);
 	cfg_free(&cfg);
 	return chk.errors > 0 ? 1 : 0;
 }

@@ -160,3 +160,90 @@ def test_check_reports_bad_passdb_and_userdb_entries(tmp_path):
     assert f"{ldap_conf}:3: ldap_version" in r.stderr
     assert 'userdb: shadow: unknown driver "shadow"' in r.stderr
     assert "static:uid=vmail" not in r.stderr
+
+
+def test_check_reports_an_unknown_restriction(tmp_path):
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "smtpd_recipient_restrictions": "reject_bogus",
+    })
+    r = ctl("check", config=cfg)
+    assert r.returncode == 1
+    assert ('smtpd_recipient_restrictions: unknown restriction '
+            '"reject_bogus"') in r.stderr, r.stderr
+    assert re.search(r"dirmail\.cf: 1 error,", r.stdout)
+
+
+def test_check_reports_a_missing_access_table_once(tmp_path):
+    missing = tmp_path / "sender_access"
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "smtpd_sender_restrictions": f"check_sender_access texthash:{missing}",
+        "smtpd_helo_restrictions": "check_helo_access",
+    })
+    r = ctl("check", config=cfg)
+    assert r.returncode == 1
+    lines = [line for line in r.stderr.splitlines()
+             if "smtpd_sender_restrictions" in line]
+    assert len(lines) == 1 and str(missing) in lines[0], r.stderr
+    assert "No such file" in lines[0]
+
+
+def test_check_reports_a_missing_table_argument_and_an_open_relay(tmp_path):
+    for params, want in (
+        ({"smtpd_helo_restrictions": "check_helo_access"},
+         "smtpd_helo_restrictions: check_helo_access needs a type:name "
+         "table"),
+        ({"smtpd_relay_restrictions": "permit_mynetworks",
+          "smtpd_recipient_restrictions": "permit_sasl_authenticated"},
+         "smtpd_relay_restrictions and smtpd_recipient_restrictions: need "
+         "reject_unauth_destination"),
+    ):
+        cfg = write_config(tmp_path / "dirmail.cf", params)
+        r = ctl("check", config=cfg)
+        assert r.returncode == 1
+        assert want in r.stderr, r.stderr
+
+
+def test_check_accepts_access_tables_that_open(tmp_path):
+    table = tmp_path / "client_access"
+    table.write_text("192.0.2.1 REJECT\n")
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "smtpd_client_restrictions": f"check_client_access texthash:{table}",
+        "alias_maps": "", "alias_database": "",
+    })
+    r = ctl("check", config=cfg)
+    assert r.returncode == 0, r.stderr
+    assert "smtpd_client_restrictions" not in r.stderr
+
+
+def test_check_smtpd_tls_needs(tmp_path, smtp_cert):
+    cert, key = smtp_cert
+    cfg = write_config(tmp_path / "dirmail.cf", {
+        "smtps_listen": "127.0.0.1:4650",
+        "submission_listen": "127.0.0.1:5870",
+        "smtpd_tls_cert_file": cert, "smtpd_tls_key_file": key,
+        "smtpd_tls_security_level": "none",
+    })
+    r = ctl("check", config=cfg)
+    assert r.returncode == 1
+    assert ("smtps_listen needs smtpd_tls_cert_file and "
+            "smtpd_tls_security_level other than none") in r.stderr
+    assert "warning: submission_listen without TLS" in r.stderr
+
+
+def test_check_loads_the_smtpd_certificate_and_key(tmp_path, smtp_cert):
+    cert, key = smtp_cert
+    other = tmp_path / "other.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-out",
+                    str(other)], check=True, capture_output=True)
+    other.chmod(0o600)
+    params = {"smtpd_tls_cert_file": cert, "smtpd_tls_key_file": key,
+              "smtps_listen": "127.0.0.1:4650",
+              "submission_listen": "127.0.0.1:5870",
+              "alias_maps": "", "alias_database": ""}
+    r = ctl("check", config=write_config(tmp_path / "dirmail.cf", params))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    params["smtpd_tls_key_file"] = str(other)
+    r = ctl("check", config=write_config(tmp_path / "dirmail.cf", params))
+    assert r.returncode == 1
+    assert f"smtpd_tls_cert_file: {other}" in r.stderr, r.stderr
