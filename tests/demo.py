@@ -5,6 +5,7 @@ foreground on unprivileged ports, all under TOP/demo.
 usage: demo.py TOP BUILDDIR
 """
 
+import grp
 import os
 import pathlib
 import pwd
@@ -86,7 +87,9 @@ def link_services(build, demo):
     return libexec
 
 
-def write_tables(demo, env):
+def write_tables(demo, env, user):
+    """The LDAP table and passdb files: they hold the bind password, so
+    root and the services' group may read them, nobody else."""
     common = (f"server_host = {env['LDAP_URI']}\n"
               f"search_base = {env['BASE']}\n"
               f"bind_dn = {env['BIND_DN']}\n"
@@ -103,15 +106,17 @@ def write_tables(demo, env):
         f"dnpass = {env['BIND_PW']}\nauth_bind = yes\nbase = {env['BASE']}\n"
         "pass_filter = (&(objectClass=posixAccount)(uid=%n))\n"
         "user_filter = (&(objectClass=posixAccount)(uid=%n))\n")
+    gid = grp.getgrnam(user).gr_gid if os.geteuid() == 0 else -1
     for name in ("ldap-virtual-alias.cf", "ldap-virtual-mailbox.cf",
                  "dovecot-ldap.conf.ext"):
         (demo / name).chmod(0o640)
+        os.chown(demo / name, -1, gid)
 
 
 def write_config(demo, build, env, user):
     tls = make_certificate(demo)
     libexec = link_services(build, demo)
-    write_tables(demo, env)
+    write_tables(demo, env, user)
     for sub in ("run", "queue", "mail"):
         (demo / sub).mkdir(exist_ok=True)
     lines = {
@@ -168,6 +173,11 @@ def main():
               f"ldap:{demo}/ldap-virtual-alias.cf staff@example.com")
         print(f"  {ctl} -c {cfg} auth test alice alice-password")
         print(f"  {ctl} -c {cfg} auth lookup bob")
+        print("  swaks --server 127.0.0.1 --port 2525 "
+              "--to alice@example.com")
+        print("  swaks --server 127.0.0.1 --port 2587 --tls --auth-user alice "
+              "--auth-password alice-password --from alice@example.com "
+              "--to bob@example.com")
         print("dirmaild runs in the foreground; Ctrl-C stops it.",
               flush=True)
         subprocess.run([str(ctl), "-c", str(cfg), "check"])
