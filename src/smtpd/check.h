@@ -102,13 +102,16 @@ bool smtpd_check_rate_exempt(const struct smtpd_checks *c, const char *addr);
  * MAP).  Pattern tables (cidr:, regexp:) get each whole key once.
  */
 
-/* A client: the host NAME and its parent domains (".example.com"; not
-   when NAME is "unknown"), then the address ADDR and its shorter
-   prefixes ("192.0.2", "192.0", "192"; IPv6 by colon-separated groups). */
+/* A client: the host NAME and its parent domains as check_access_domain()
+   looks them up (not when NAME is "unknown"), then the address ADDR and
+   its shorter prefixes ("192.0.2", "192.0", "192"; IPv6 by
+   colon-separated groups). */
 int check_access_client(struct map *map, const char *name, const char *addr,
     char **value_r, const char **error_r);
 
-/* A host name (HELO, or a domain): NAME, then ".parent.tld" forms. */
+/* A host name (HELO, or a domain): NAME, then each parent domain, first
+   as "parent.tld" (which matches its subdomains, as in Postfix's default
+   parent_domain_matches_subdomains) and then as ".parent.tld". */
 int check_access_domain(struct map *map, const char *name, char **value_r,
     const char **error_r);
 

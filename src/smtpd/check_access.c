@@ -41,9 +41,13 @@ check_access_domain(struct map *map, const char *name, char **value_r,
 	r = map_lookup(map, name, value_r, error_r);
 	if (r != MAP_NOTFOUND || access_is_pattern(map))
 		return r;
+	/* Each parent domain, as "example.com" (Postfix's default: a domain
+	   matches its subdomains) and as ".example.com". */
 	for (p = strchr(name, '.'); p != NULL && p[1] != '\0';
 	    p = strchr(p + 1, '.')) {
-		r = map_lookup(map, p, value_r, error_r);
+		r = map_lookup(map, p + 1, value_r, error_r);
+		if (r == MAP_NOTFOUND)
+			r = map_lookup(map, p, value_r, error_r);
 		if (r != MAP_NOTFOUND)
 			return r;
 	}

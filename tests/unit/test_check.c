@@ -274,6 +274,11 @@ static const struct tcase client_cases[] = {
 	    NULL, "s@example.org", "alice@example.com", NULL, false,
 	    "554 5.7.1 <a.b.evil.example[203.0.113.5]>: Client host "
 	    "rejected: Go away" },
+	{ "a domain key matches its subdomains", "smtpd_client_restrictions = "
+	    "check_client_access texthash:@/client", RCPT, "mx.host.bad.example",
+	    "198.18.0.1", NULL, "s@example.org", "alice@example.com", NULL,
+	    false, "554 5.7.1 <mx.host.bad.example[198.18.0.1]>: Client host "
+	    "rejected: Access denied" },
 	{ "the parent itself is no subdomain", "smtpd_client_restrictions = "
 	    "check_client_access texthash:@/client", RCPT, "evil.example",
 	    "198.18.0.1", NULL, "s@example.org", "alice@example.com", NULL,
@@ -328,6 +333,11 @@ static const struct tcase addr_cases[] = {
 	    "y@a.b.spam2.example", "alice@example.com", NULL, false,
 	    "554 5.7.1 <y@a.b.spam2.example>: Sender address rejected: "
 	    "Access denied" },
+	{ "domain matches its subdomains", "smtpd_sender_restrictions = "
+	    "check_sender_access texthash:@/sender", RCPT, NULL, NULL, NULL,
+	    "y@mx.Spam.example", "alice@example.com", NULL, false,
+	    "450 4.7.1 <y@mx.Spam.example>: Sender address rejected: Access "
+	    "denied" },
 	{ "user@", "smtpd_sender_restrictions = check_sender_access "
 	    "texthash:@/sender, reject", RCPT, NULL, NULL, NULL,
 	    "bad@good.example", "alice@example.com", NULL, false,
@@ -364,6 +374,11 @@ static const struct tcase addr_cases[] = {
 	    "smtpd_helo_restrictions = check_helo_access texthash:@/helo",
 	    HELO, NULL, NULL, "mx.worse.example", NULL, NULL, NULL, false,
 	    "554 5.7.1 <mx.worse.example>: Helo command rejected: Access "
+	    "denied" },
+	{ "helo subdomain of a domain key", "smtpd_helo_restrictions = "
+	    "check_helo_access texthash:@/helo", RCPT, NULL, NULL,
+	    "mx.bad.example.", "s@example.org", "alice@example.com", NULL,
+	    false, "554 5.7.1 <mx.bad.example.>: Helo command rejected: Access "
 	    "denied" },
 	{ "no helo: skipped", "smtpd_helo_restrictions = check_helo_access "
 	    "texthash:@/helo, reject_invalid_helo_hostname", RCPT, NULL,
