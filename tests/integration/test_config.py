@@ -3,7 +3,10 @@ through the built dirmailctl."""
 
 import os
 import re
+import shutil
 import subprocess
+
+import pytest
 
 from util import SRCDIR, ctl, program, write_config
 
@@ -247,3 +250,17 @@ def test_check_loads_the_smtpd_certificate_and_key(tmp_path, smtp_cert):
     r = ctl("check", config=write_config(tmp_path / "dirmail.cf", params))
     assert r.returncode == 1
     assert f"smtpd_tls_cert_file: {other}" in r.stderr, r.stderr
+
+
+def test_man_pages_are_installed_and_render_without_warnings():
+    if shutil.which("man") is None:
+        pytest.skip("man is not installed")
+    local_mk = (SRCDIR / "doc" / "local.mk").read_text()
+    pages = sorted((SRCDIR / "doc").glob("*.[158]"))
+    assert "smtpd.8" in [p.name for p in pages]
+    for page in pages:
+        assert f"doc/{page.name}" in local_mk, f"{page.name} not installed"
+        r = subprocess.run(["man", "--warnings", "-l", str(page)],
+                           capture_output=True, text=True,
+                           env=dict(os.environ, MANWIDTH="80"))
+        assert r.returncode == 0 and r.stderr == "", (page.name, r.stderr)
