@@ -104,6 +104,30 @@ def test_sample_configuration_passes_check():
     assert re.search(r"dirmail\.cf: 0 errors", r.stdout)
 
 
+def test_sample_smtpd_examples_pass_check(tmp_path, smtp_cert):
+    """The commented smtpd_* examples of the sample are valid too."""
+    lines, uncomment = [], False
+    for line in (SRCDIR / "conf" / "dirmail.cf").read_text().splitlines():
+        if line.startswith("#smtpd_"):
+            uncomment = True
+        elif not line.startswith("#\t"):
+            uncomment = False
+        lines.append(line[1:] if uncomment else line)
+    text = "\n".join(lines).replace("/etc/dirmail/", f"{tmp_path}/")
+    text = text.replace("/etc/pki/tls/certs/mail.example.com.pem",
+                        smtp_cert[0])
+    text = text.replace("/etc/pki/tls/private/mail.example.com.key",
+                        smtp_cert[1])
+    assert "\nsmtpd_sender_restrictions = reject_non_fqdn_sender," in text
+    for name in ("sender_access", "recipient_access"):
+        (tmp_path / name).write_text("spam@example.org REJECT\n")
+    cfg = tmp_path / "dirmail.cf"
+    cfg.write_text(text + "\n")
+    r = ctl("check", config=cfg)
+    assert r.returncode == 0, r.stderr
+    assert "restrictions" not in r.stderr
+
+
 def test_check_reports_each_problem(tmp_path):
     key = tmp_path / "key.pem"
     key.write_text("not really a key\n")
