@@ -319,6 +319,28 @@ addr_normalize(const char *addr)
 	return out;
 }
 
+/*
+ * Mark RES routed when its local part, in a domain that is not local,
+ * still holds routing operators: the next hop may act on them, so the
+ * destination is uncertain (Postfix's RESOLVE_FLAG_ROUTED).  A routed
+ * relay_domains address is not relayed as one of ours: a backup MX must
+ * not carry third-party routing to the primary.
+ */
+static void
+mark_routed(struct resolved *res)
+{
+	const char *domain;
+	char *local;
+
+	if (res->class == ADDR_CLASS_LOCAL)
+		return;
+	local = addr_split(res->addr, &domain);
+	res->routed = strpbrk(local, "@!%") != NULL;
+	free(local);
+	if (res->routed && res->class == ADDR_CLASS_RELAY)
+		res->class = ADDR_CLASS_DEFAULT;
+}
+
 /* Resolve ADDR (see resolve.h). */
 int
 resolve_addr(struct resolve *r, const char *addr, struct resolved *res,
@@ -342,8 +364,10 @@ resolve_addr(struct resolve *r, const char *addr, struct resolved *res,
 		next = res->class == ADDR_CLASS_LOCAL ?
 		    route_local(r, local) : NULL;
 		free(local);
-		if (next == NULL)
+		if (next == NULL) {
+			mark_routed(res);
 			return 0;
+		}
 		free(res->addr);
 		res->addr = addr_normalize(next);
 		free(next);
@@ -351,6 +375,7 @@ resolve_addr(struct resolve *r, const char *addr, struct resolved *res,
 	}
 	/* Routing that deep is not ours to deliver. */
 	res->class = ADDR_CLASS_DEFAULT;
+	res->routed = true;
 	return 0;
 }
 

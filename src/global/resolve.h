@@ -20,7 +20,7 @@ enum addr_class {
 	ADDR_CLASS_ALIAS,	/* virtual_alias_domains: every address
 				   must be an alias */
 	ADDR_CLASS_VIRTUAL,	/* virtual_mailbox_domains */
-	ADDR_CLASS_RELAY,	/* relay_domains */
+	ADDR_CLASS_RELAY,	/* relay_domains (not when routed) */
 	ADDR_CLASS_DEFAULT,	/* anything else: remote, relayed only
 				   when permitted */
 };
@@ -40,6 +40,10 @@ struct resolved {
 	char *addr;	/* after the router's rewriting (percent hack,
 			   bang path, dequoting); allocated */
 	bool rewritten;	/* sender-specified routing was found and applied */
+	bool routed;	/* not in a local domain, and the local part still
+			   holds routing operators ("@", "!" or "%"): the
+			   destination is uncertain, never an authorised
+			   one for relaying */
 };
 
 /* Resolve ADDR (internal form) without any table lookup except domain-list

@@ -234,6 +234,61 @@ test_resolve_addr(void **state)
 }
 
 static const struct {
+	const char *extra;	/* configuration lines */
+	const char *addr;
+	enum addr_class class;
+	bool routed;
+} routed_cases[] = {
+	/* Operators left in a local part outside the local domains. */
+	{ "", "u%remote.example@virt.example", ADDR_CLASS_VIRTUAL, true },
+	{ "", "remote.example!u@virt.example", ADDR_CLASS_VIRTUAL, true },
+	{ "", "u@remote.example@virt.example", ADDR_CLASS_VIRTUAL, true },
+	{ "", "u%remote.example@alias.example", ADDR_CLASS_ALIAS, true },
+	{ "", "u!x@remote.example", ADDR_CLASS_DEFAULT, true },
+	{ "", "remote.example!u%other.example@localhost",
+	    ADDR_CLASS_DEFAULT, true },
+	/* A relay domain's next hop could act on them: not relayed. */
+	{ "", "u%remote.example@relay.example", ADDR_CLASS_DEFAULT, true },
+	{ "", "u%remote.example@a.sub.example", ADDR_CLASS_DEFAULT, true },
+	{ "", "remote.example!u@relay.example", ADDR_CLASS_DEFAULT, true },
+	/* None left, or in a local domain (rewritten or kept). */
+	{ "", "u@virt.example", ADDR_CLASS_VIRTUAL, false },
+	{ "", "u.x+y@relay.example", ADDR_CLASS_RELAY, false },
+	{ "", "u%virt.example@localhost", ADDR_CLASS_VIRTUAL, false },
+	{ "", "u%@localhost", ADDR_CLASS_LOCAL, false },
+	{ "allow_percent_hack = no\n", "u%remote.example@localhost",
+	    ADDR_CLASS_LOCAL, false },
+	{ "", "u@remote.example", ADDR_CLASS_DEFAULT, false },
+};
+
+/* Routing operators left after resolution: the "routed" flag. */
+static void
+test_resolve_routed(void **state)
+{
+	struct resolved res;
+	struct resolve *r;
+	struct cfg *cfg;
+	const char *error;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(routed_cases) / sizeof(routed_cases[0]); i++) {
+		r = open_resolver(routed_cases[i].extra, &cfg);
+		if (resolve_addr(r, routed_cases[i].addr, &res, &error) < 0)
+			fail_msg("%s: %s", routed_cases[i].addr, error);
+		if (res.class != routed_cases[i].class ||
+		    res.routed != routed_cases[i].routed)
+			fail_msg("%s%s: got %d %d, want %d %d",
+			    routed_cases[i].extra, routed_cases[i].addr,
+			    res.class, res.routed, routed_cases[i].class,
+			    routed_cases[i].routed);
+		resolved_clear(&res);
+		resolve_free(&r);
+		cfg_free(&cfg);
+	}
+}
+
+static const struct {
 	const char *path;
 	enum addr_class class;
 	const char *want;
@@ -553,6 +608,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolve_addr),
+		cmocka_unit_test(test_resolve_routed),
 		cmocka_unit_test(test_resolve_parsed),
 		cmocka_unit_test(test_resolve_recipient),
 		cmocka_unit_test(test_resolve_sender),
