@@ -4,13 +4,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "auth/cache.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -45,16 +45,6 @@ static struct {
 	struct cache_entry *head, *tail;
 	unsigned char salt[CACHE_SALT_LEN];
 } cache;
-
-/* Now in milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The bucket of KIND and USER (FNV-1a). */
 static size_t
@@ -153,7 +143,7 @@ cache_find(char kind, const char *user)
 			break;
 	if (e == NULL)
 		return NULL;
-	if (e->expires_ms <= now_ms()) {
+	if (e->expires_ms <= clock_now_ms()) {
 		cache_remove(e);
 		return NULL;
 	}
@@ -233,7 +223,7 @@ cache_add(char kind, const char *user, enum db_result result,
 	e->backend = backend;
 	if (result == DB_OK)
 		fields_copy(&e->fields, fields);
-	e->expires_ms = now_ms() + ttl;
+	e->expires_ms = clock_now_ms() + ttl;
 	e->bytes = cache_entry_bytes(e);
 	while (cache.tail != NULL && cache.bytes + e->bytes > cache.max_bytes)
 		cache_remove(cache.tail);

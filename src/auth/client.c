@@ -8,7 +8,6 @@
 #include <sys/random.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +16,11 @@
 #include "auth/auth.h"
 #include "auth/fields.h"
 #include "auth/lineconn.h"
+#include "global/authproto.h"
 #include "lib/log.h"
+#include "lib/str.h"
+#include "lib/tabescape.h"
 #include "lib/xalloc.h"
-
-/* Dovecot's auth-client input limit. */
-#define CLIENT_MAX_LINE		16384
 
 enum client_state {
 	CLIENT_WANT_VERSION,
@@ -76,25 +75,6 @@ client_enter_state(struct auth_client *c, enum client_state state)
 {
 	log_debug("client %u: state %d -> %d", c->cuid, c->state, state);
 	c->state = state;
-}
-
-/* Parse a decimal unsigned 32-bit number; 0 and the value, or -1. */
-static int
-parse_uint(const char *s, unsigned int *value_r)
-{
-	unsigned long long v = 0;
-
-	if (*s == '\0' || strlen(s) > 10)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	if (v > UINT_MAX)
-		return -1;
-	*value_r = (unsigned int)v;
-	return 0;
 }
 
 /* Send VERSION, MECH, SPID, CUID, COOKIE and DONE. */
@@ -189,7 +169,7 @@ cmd_auth(struct auth_client *c, char **args, size_t n)
 	const char *resp = NULL;
 	unsigned int id;
 
-	if (n < 3 || parse_uint(args[1], &id) < 0 || id == 0 ||
+	if (n < 3 || str_to_uint(args[1], &id) < 0 || id == 0 ||
 	    *args[2] == '\0')
 		return -1;
 	if (auth_params(args, n, &info, &resp) < 0)
@@ -221,7 +201,7 @@ cmd_cont(struct auth_client *c, char **args, size_t n)
 	unsigned int id;
 	char *line;
 
-	if (n < 3 || parse_uint(args[1], &id) < 0 || id == 0)
+	if (n < 3 || str_to_uint(args[1], &id) < 0 || id == 0)
 		return -1;
 	req = client_find(c, id);
 	if (req == NULL) {
@@ -251,7 +231,7 @@ cmd_cancel(struct auth_client *c, char **args, size_t n)
 	struct auth_request *req;
 	unsigned int id;
 
-	if (n < 2 || parse_uint(args[1], &id) < 0)
+	if (n < 2 || str_to_uint(args[1], &id) < 0)
 		return -1;
 	if ((req = client_find(c, id)) != NULL) {
 		auth_client_forget(c, req);
@@ -268,15 +248,15 @@ client_handshake_input(struct auth_client *c, char **args, size_t n)
 
 	if (c->state == CLIENT_WANT_VERSION) {
 		if (n != 3 || strcmp(args[0], "VERSION") != 0 ||
-		    parse_uint(args[1], &major) < 0 ||
-		    parse_uint(args[2], &minor) < 0 || major != 1)
+		    str_to_uint(args[1], &major) < 0 ||
+		    str_to_uint(args[2], &minor) < 0 || major != 1)
 			return -1;
 		c->minor = minor;
 		client_enter_state(c, CLIENT_WANT_CPID);
 		return 0;
 	}
 	if (n != 2 || strcmp(args[0], "CPID") != 0 ||
-	    parse_uint(args[1], &pid) < 0 || pid == 0)
+	    str_to_uint(args[1], &pid) < 0 || pid == 0)
 		return -1;
 	client_enter_state(c, CLIENT_READY);
 	return 0;
@@ -288,7 +268,7 @@ client_input(char *line, void *ctx)
 {
 	struct auth_client *c = ctx;
 	size_t n, i;
-	char **args = line_split(line, &n);
+	char **args = tab_split(line, &n);
 	int ret = -1;
 
 	if (c->state != CLIENT_READY) {
@@ -350,7 +330,7 @@ auth_client_accept(int fd)
 	struct auth_client *c = xcalloc(1, sizeof(*c));
 
 	c->cuid = ++cuid_counter;
-	c->conn = lineconn_new(auth_base, fd, CLIENT_MAX_LINE, client_input,
+	c->conn = lineconn_new(auth_base, fd, AUTHPROTO_MAX_LINE, client_input,
 	    client_closed, c);
 	if (c->conn == NULL) {
 		close(fd);

@@ -1,4 +1,4 @@
-/* Name=value fields, Dovecot tab-escaping and strict base64. */
+/* Name=value fields and strict base64. */
 
 #include "config.h"
 
@@ -107,86 +107,11 @@ fields_append_line(struct str *out, const struct auth_fields *f)
 	}
 }
 
-/* Append VALUE with 0x01, TAB, LF and CR escaped. */
-void
-tab_escape(struct str *out, const char *value)
-{
-	const char *p;
-
-	for (p = value; *p != '\0'; p++) {
-		switch (*p) {
-		case '\001':
-			str_append(out, "\0011");
-			break;
-		case '\t':
-			str_append(out, "\001t");
-			break;
-		case '\n':
-			str_append(out, "\001n");
-			break;
-		case '\r':
-			str_append(out, "\001r");
-			break;
-		default:
-			str_append_c(out, *p);
-		}
-	}
-}
-
-/* Return the byte an escape letter C stands for. */
-static char
-unescape_char(char c)
-{
-	switch (c) {
-	case '1':
-		return '\001';
-	case 't':
-		return '\t';
-	case 'n':
-		return '\n';
-	case 'r':
-		return '\r';
-	default:
-		return c;
-	}
-}
-
-/* Undo tab-escaping in place.  "\0010" (NUL) ends the string. */
-char *
-tab_unescape(char *s)
-{
-	char *r = s, *w = s;
-
-	while (*r != '\0') {
-		if (*r != '\001') {
-			*w++ = *r++;
-			continue;
-		}
-		r++;
-		if (*r == '\0')
-			break;
-		if (*r == '0')
-			break;
-		*w++ = unescape_char(*r++);
-	}
-	*w = '\0';
-	return s;
-}
-
-/* Split LINE on TAB and unescape each field. */
+/* Split LINE on TAB and unescape each field (see tab_split()). */
 char **
 line_split(char *line, size_t *n_r)
 {
-	char **v = xcalloc(1, sizeof(*v)), *p = line, *field;
-	size_t n = 0;
-
-	while ((field = strsep(&p, "\t")) != NULL) {
-		v = xreallocarray(v, n + 2, sizeof(*v));
-		v[n++] = tab_unescape(field);
-	}
-	v[n] = NULL;
-	*n_r = n;
-	return v;
+	return tab_split(line, n_r);
 }
 
 /* Return the value of base64 digit C, or -1. */

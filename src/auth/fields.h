@@ -2,13 +2,14 @@
 #define DIRMAIL_AUTH_FIELDS_H
 
 /*
- * Name=value fields (passdb extra fields, userdb fields), Dovecot's
- * tab-escaping and strict base64.
+ * Name=value fields (passdb extra fields, userdb fields) and strict
+ * base64.  Dovecot's tab-escaping is lib/tabescape.h, included here.
  */
 
 #include <stddef.h>
 
 #include "lib/str.h"
+#include "lib/tabescape.h"
 
 struct auth_fields {
 	char **names;
@@ -35,16 +36,7 @@ void fields_clear(struct auth_fields *f);
 /* Append "\tname=value" for every field, values tab-escaped. */
 void fields_append_line(struct str *out, const struct auth_fields *f);
 
-/* Append VALUE tab-escaped (0x01 escapes). */
-void tab_escape(struct str *out, const char *value);
-
-/* Undo tab-escaping of S in place and return S. */
-char *tab_unescape(char *s);
-
-/*
- * Split LINE in place on TAB and unescape each field.  Returns the
- * NULL-terminated vector (free the vector only) and its length in *N_R.
- */
+/* The same as tab_split(), for the callers that still use this name. */
 char **line_split(char *line, size_t *n_r);
 
 /* Decode canonical, padded base64 IN into OUT (appended).  0, or -1 for

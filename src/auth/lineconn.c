@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <event2/event.h>
 
 #include "auth/lineconn.h"
+#include "global/authproto.h"
 #include "lib/xalloc.h"
 
 /* Stop reading while this much output waits; resume below a third. */
@@ -35,44 +37,20 @@ lineconn_end(struct lineconn *lc, const char *reason)
 	lineconn_free(&lc);
 }
 
-/* Take the next complete line out of the input; NULL when none.  Sets
-   *TOO_LONG when the input holds an oversize line. */
-static char *
-lineconn_next(struct lineconn *lc, int *too_long)
-{
-	struct evbuffer *in = bufferevent_get_input(lc->bev);
-	struct evbuffer_ptr pos;
-	size_t len;
-	char *line;
-
-	*too_long = 0;
-	pos = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-	if (pos.pos < 0) {
-		if (evbuffer_get_length(in) >= lc->max_line)
-			*too_long = 1;
-		return NULL;
-	}
-	if ((size_t)pos.pos >= lc->max_line) {
-		*too_long = 1;
-		return NULL;
-	}
-	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-	if (line != NULL && len > 0 && line[len - 1] == '\r')
-		line[len - 1] = '\0';
-	return line;
-}
-
 /* Handle every complete input line. */
 static void
 lineconn_read(struct bufferevent *bev, void *arg)
 {
 	struct lineconn *lc = arg;
+	struct evbuffer *in = bufferevent_get_input(lc->bev);
 	char *line;
-	int too_long, ret;
+	bool too_long = false;
+	int ret;
 
 	(void)bev;
 	lc->in_callback = 1;
-	while (!lc->closing && (line = lineconn_next(lc, &too_long)) != NULL) {
+	while (!lc->closing && (line = authproto_next_line(in, lc->max_line,
+	    &too_long)) != NULL) {
 		ret = lc->line_cb(line, lc->ctx);
 		free(line);
 		if (ret < 0) {

@@ -17,6 +17,7 @@
 #include "auth/db.h"
 #include "auth/fields.h"
 #include "lib/log.h"
+#include "lib/tabescape.h"
 #include "lib/xalloc.h"
 
 enum req_state {

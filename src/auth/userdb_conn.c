@@ -17,6 +17,7 @@
 #include "auth/fields.h"
 #include "auth/lineconn.h"
 #include "lib/log.h"
+#include "lib/tabescape.h"
 #include "lib/xalloc.h"
 
 #define USERDB_MAX_LINE		16384
@@ -239,7 +240,7 @@ udb_input(char *line, void *arg)
 {
 	struct udb_client *c = arg;
 	size_t n, i;
-	char **args = line_split(line, &n);
+	char **args = tab_split(line, &n);
 	int ret = -1;
 
 	if (c->state == UDB_WANT_VERSION) {

@@ -11,14 +11,14 @@
 #include <sys/un.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -26,12 +26,13 @@
 #include <event2/event.h>
 
 #include "global/auth_client.h"
+#include "global/authproto.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/tabescape.h"
 #include "lib/xalloc.h"
 
-/* Longest line either side takes, LF included (Dovecot's limit). */
-#define AUTHC_MAX_LINE		16384
 /* Default wait for each server reply. */
 #define AUTHC_TIMEOUT_MS	30000
 /* Bound of the connect that auth_client_start() does when needed. */
@@ -59,7 +60,7 @@ struct auth_client_request {
 
 TAILQ_HEAD(req_queue, auth_client_request);
 
-struct mech_list {
+struct authc_mechs {
 	struct auth_mech *v;
 	size_t n;
 };
@@ -73,8 +74,8 @@ struct auth_client {
 	struct req_queue active;	/* REQ_SENT and REQ_WAIT_CLIENT */
 	struct req_queue done;		/* REQ_DONE */
 	struct event *deferred;		/* delivers the REQ_DONE callbacks */
-	struct mech_list server;	/* from the last handshake */
-	struct mech_list given;		/* returned by auth_client_mechs() */
+	struct authc_mechs server;	/* from the last handshake */
+	struct authc_mechs given;	/* returned by auth_client_mechs() */
 	long long last_try;		/* monotonic ms of the last connect */
 	bool tried;
 	int timeout_ms;
@@ -85,20 +86,10 @@ struct auth_client {
 /* The handshake read so far. */
 struct handshake {
 	bool version;
-	struct mech_list mechs;
+	struct authc_mechs mechs;
 };
 
 static void authc_input(struct auth_client *c);
-
-/* Return the monotonic clock in milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Ignore SIGPIPE unless the program chose what to do with it. */
 static void
@@ -110,111 +101,9 @@ ignore_sigpipe(void)
 		signal(SIGPIPE, SIG_IGN);
 }
 
-/* Append VALUE with Dovecot's 0x01 escapes for 0x01, TAB, LF and CR. */
-static void
-escape_value(struct str *out, const char *value)
-{
-	static const char special[] = "\001\t\n\r", letters[] = "1tnr";
-	const char *hit;
-
-	for (; *value != '\0'; value++) {
-		hit = strchr(special, *value);
-		if (hit == NULL) {
-			str_append_c(out, *value);
-			continue;
-		}
-		str_append_c(out, '\001');
-		str_append_c(out, letters[hit - special]);
-	}
-}
-
-/* Undo the 0x01 escapes of S in place; an escaped NUL ends the value. */
-static char *
-unescape_value(char *s)
-{
-	static const char special[] = "\001\t\n\r", letters[] = "1tnr";
-	const char *hit;
-	char *r, *w = s;
-
-	for (r = s; *r != '\0'; r++) {
-		if (*r != '\001') {
-			*w++ = *r;
-			continue;
-		}
-		if (r[1] == '\0' || r[1] == '0')
-			break;
-		r++;
-		hit = strchr(letters, *r);
-		*w++ = hit != NULL ? special[hit - letters] : *r;
-	}
-	*w = '\0';
-	return s;
-}
-
-/* Split LINE in place on TAB and unescape the fields; returns the
-   NULL-terminated vector (free the vector only) and its length. */
-static char **
-split_line(char *line, size_t *n_r)
-{
-	size_t n = 1, i = 0;
-	char **v, *p;
-
-	for (p = line; *p != '\0'; p++)
-		n += *p == '\t';
-	v = xcalloc(n + 1, sizeof(*v));
-	p = line;
-	while (i < n)
-		v[i++] = unescape_value(strsep(&p, "\t"));
-	*n_r = n;
-	return v;
-}
-
-/* Take the next line out of IN, without its LF (and a CR before it);
-   NULL when none is complete.  Sets *TOO_LONG for an oversize line. */
-static char *
-next_line(struct evbuffer *in, bool *too_long)
-{
-	struct evbuffer_ptr eol;
-	size_t len;
-	char *line;
-
-	*too_long = false;
-	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-	if (eol.pos < 0 ? evbuffer_get_length(in) >= AUTHC_MAX_LINE :
-	    (size_t)eol.pos >= AUTHC_MAX_LINE) {
-		*too_long = true;
-		return NULL;
-	}
-	if (eol.pos < 0)
-		return NULL;
-	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-	if (line != NULL && len > 0 && line[len - 1] == '\r')
-		line[len - 1] = '\0';
-	return line;
-}
-
-/* Parse a request id: decimal, 1 to UINT_MAX.  0, or -1. */
-static int
-parse_id(const char *s, unsigned int *id_r)
-{
-	unsigned long long v = 0;
-
-	if (*s == '\0' || strlen(s) > 10)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	if (v == 0 || v > UINT_MAX)
-		return -1;
-	*id_r = (unsigned int)v;
-	return 0;
-}
-
 /* Free the mechanisms of L and empty it. */
 static void
-mech_list_clear(struct mech_list *l)
+authc_mechs_clear(struct authc_mechs *l)
 {
 	size_t i;
 
@@ -227,7 +116,7 @@ mech_list_clear(struct mech_list *l)
 
 /* Append a copy of M to L. */
 static void
-mech_list_add(struct mech_list *l, const struct auth_mech *m)
+authc_mechs_add(struct authc_mechs *l, const struct auth_mech *m)
 {
 	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
 	l->v[l->n] = *m;
@@ -237,7 +126,7 @@ mech_list_add(struct mech_list *l, const struct auth_mech *m)
 
 /* Return the mechanism NAME of L (any case), or NULL. */
 static const struct auth_mech *
-mech_list_find(const struct mech_list *l, const char *name)
+authc_mechs_find(const struct authc_mechs *l, const char *name)
 {
 	size_t i;
 
@@ -264,7 +153,7 @@ handshake_mech(struct handshake *hs, char **args, size_t n)
 		else if (strcasecmp(args[i], "private") == 0)
 			m.private_ = true;
 	}
-	mech_list_add(&hs->mechs, &m);
+	authc_mechs_add(&hs->mechs, &m);
 	return 0;
 }
 
@@ -273,14 +162,14 @@ static int
 handshake_line(struct handshake *hs, char *line, const char **error_r)
 {
 	size_t n;
-	char **args = split_line(line, &n);
+	char **args = tab_split(line, &n);
 	unsigned int major;
 	int ret = 0;
 
 	*error_r = "malformed handshake";
 	if (!hs->version) {
 		if (n < 3 || strcmp(args[0], "VERSION") != 0 ||
-		    parse_id(args[1], &major) < 0 || major != 1) {
+		    str_to_uint(args[1], &major) < 0 || major != 1) {
 			*error_r = "not an auth-client socket, or protocol "
 			    "version mismatch";
 			ret = -1;
@@ -303,7 +192,7 @@ handshake_read(int fd, struct evbuffer *in, long long deadline,
     const char **error_r)
 {
 	struct pollfd pfd = { fd, POLLIN, 0 };
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_now_ms();
 	int ret;
 
 	if (left <= 0 || (ret = poll(&pfd, 1, (int)left)) == 0) {
@@ -331,8 +220,8 @@ handshake_read(int fd, struct evbuffer *in, long long deadline,
  * DONE or DEADLINE.  Leaves the input after DONE in IN.  0, or -1.
  */
 static int
-handshake_run(int fd, long long deadline, struct evbuffer *in,
-    struct mech_list *mechs_r, const char **error_r)
+authc_handshake(int fd, long long deadline, struct evbuffer *in,
+    struct authc_mechs *mechs_r, const char **error_r)
 {
 	struct handshake hs = { false, { NULL, 0 } };
 	char hello[64], *line;
@@ -346,7 +235,8 @@ handshake_run(int fd, long long deadline, struct evbuffer *in,
 		return -1;
 	}
 	while (ret == 0) {
-		if ((line = next_line(in, &too_long)) != NULL) {
+		if ((line = authproto_next_line(in, AUTHPROTO_MAX_LINE,
+		    &too_long)) != NULL) {
 			ret = handshake_line(&hs, line, error_r);
 			free(line);
 		} else if (too_long) {
@@ -357,7 +247,7 @@ handshake_run(int fd, long long deadline, struct evbuffer *in,
 		}
 	}
 	if (ret < 0)
-		mech_list_clear(&hs.mechs);
+		authc_mechs_clear(&hs.mechs);
 	else
 		*mechs_r = hs.mechs;
 	return ret < 0 ? -1 : 0;
@@ -368,7 +258,7 @@ static int
 connect_wait(int fd, long long deadline, const char **error_r)
 {
 	struct pollfd pfd = { fd, POLLOUT, 0 };
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_now_ms();
 	socklen_t len = sizeof(int);
 	int err = 0;
 
@@ -456,16 +346,16 @@ connect_inet(const char *spec, long long deadline, const char **error_r)
 	return fd;
 }
 
-/* Connect to the server of C.  The fd, or -1. */
+/* Connect to the server at PATH. */
 static int
-connect_server(const struct auth_client *c, long long deadline,
+authc_connect_server(const char *path, long long deadline,
     const char **error_r)
 {
-	if (strncmp(c->path, "inet:", 5) == 0)
-		return connect_inet(c->path + 5, deadline, error_r);
-	if (strncmp(c->path, "unix:", 5) == 0)
-		return connect_unix(c->path + 5, deadline, error_r);
-	return connect_unix(c->path, deadline, error_r);
+	if (strncmp(path, "inet:", 5) == 0)
+		return connect_inet(path + 5, deadline, error_r);
+	if (strncmp(path, "unix:", 5) == 0)
+		return connect_unix(path + 5, deadline, error_r);
+	return connect_unix(path, deadline, error_r);
 }
 
 /* Free R, which is on no queue any more. */
@@ -516,8 +406,8 @@ static void
 authc_destroy(struct auth_client *c)
 {
 	event_free(c->deferred);
-	mech_list_clear(&c->server);
-	mech_list_clear(&c->given);
+	authc_mechs_clear(&c->server);
+	authc_mechs_clear(&c->given);
 	free(c->path);
 	free(c);
 }
@@ -606,8 +496,8 @@ authc_attach(struct auth_client *c, int fd, struct evbuffer *in)
 static int
 authc_connect(struct auth_client *c, int timeout_ms)
 {
-	long long now = now_ms(), deadline = now + timeout_ms;
-	struct mech_list mechs = { NULL, 0 };
+	long long now = clock_now_ms(), deadline = now + timeout_ms;
+	struct authc_mechs mechs = { NULL, 0 };
 	struct evbuffer *in;
 	const char *error;
 	int fd;
@@ -618,18 +508,18 @@ authc_connect(struct auth_client *c, int timeout_ms)
 		return -1;
 	c->tried = true;
 	c->last_try = now;
-	if ((fd = connect_server(c, deadline, &error)) < 0) {
+	if ((fd = authc_connect_server(c->path, deadline, &error)) < 0) {
 		log_warning("auth server %s: connect: %s", c->path, error);
 		return -1;
 	}
 	in = evbuffer_new();
-	if (handshake_run(fd, deadline, in, &mechs, &error) < 0) {
+	if (authc_handshake(fd, deadline, in, &mechs, &error) < 0) {
 		log_warning("auth server %s: %s", c->path, error);
 		evbuffer_free(in);
 		close(fd);
 		return -1;
 	}
-	mech_list_clear(&c->server);
+	authc_mechs_clear(&c->server);
 	c->server = mechs;
 	authc_attach(c, fd, in);
 	evbuffer_free(in);
@@ -719,7 +609,7 @@ authc_reply(struct auth_client *c, char *line)
 	enum auth_client_status status;
 	unsigned int id;
 	size_t n;
-	char **args = split_line(line, &n);
+	char **args = tab_split(line, &n);
 	int ret = 0;
 
 	if (strcmp(args[0], "OK") == 0)
@@ -730,7 +620,7 @@ authc_reply(struct auth_client *c, char *line)
 		status = AUTH_CLIENT_CONTINUE;
 	else
 		goto out;	/* unknown replies are ignored */
-	if (n < 2 || parse_id(args[1], &id) < 0 ||
+	if (n < 2 || str_to_uint(args[1], &id) < 0 || id == 0 ||
 	    (status == AUTH_CLIENT_CONTINUE && n < 3)) {
 		ret = -1;
 		goto out;
@@ -758,8 +648,8 @@ authc_input(struct auth_client *c)
 	char *line;
 
 	while (c->gen == gen && !c->free_pending &&
-	    (line = next_line(bufferevent_get_input(c->bev), &too_long)) !=
-	    NULL) {
+	    (line = authproto_next_line(bufferevent_get_input(c->bev),
+	    AUTHPROTO_MAX_LINE, &too_long)) != NULL) {
 		if (authc_reply(c, line) < 0 && c->gen == gen)
 			authc_drop(c, "malformed reply");
 		free(line);
@@ -859,9 +749,9 @@ auth_client_mechs(struct auth_client *c, int timeout_ms,
 
 	if (authc_connect(c, timeout_ms) < 0)
 		return -1;
-	mech_list_clear(&c->given);
+	authc_mechs_clear(&c->given);
 	for (i = 0; i < c->server.n; i++)
-		mech_list_add(&c->given, &c->server.v[i]);
+		authc_mechs_add(&c->given, &c->server.v[i]);
 	*mechs_r = c->given.v;
 	*count_r = c->given.n;
 	return 0;
@@ -874,7 +764,7 @@ append_param(struct str *out, const char *name, const char *value)
 	if (value == NULL)
 		return;
 	str_appendf(out, "\t%s=", name);
-	escape_value(out, value);
+	tab_escape(out, value);
 }
 
 /* Build the AUTH line of request ID from INFO. */
@@ -883,7 +773,7 @@ build_auth(struct str *out, unsigned int id,
     const struct auth_request_info *info)
 {
 	str_appendf(out, "AUTH\t%u\t", id);
-	escape_value(out, info->mech);
+	tab_escape(out, info->mech);
 	append_param(out, "service", info->service);
 	if (info->secured)
 		str_append(out, "\tsecured");
@@ -917,7 +807,7 @@ req_send_auth(struct auth_client_request *r,
 	struct auth_client *c = r->client;
 	struct str line = STR_INIT;
 
-	if (info->mech == NULL || mech_list_find(&c->server, info->mech) ==
+	if (info->mech == NULL || authc_mechs_find(&c->server, info->mech) ==
 	    NULL) {
 		req_finish_later(r, AUTH_CLIENT_FAIL, "Unsupported "
 		    "authentication mechanism");
@@ -928,7 +818,7 @@ req_send_auth(struct auth_client_request *r,
 		return;
 	}
 	build_auth(&line, authc_next_id(c), info);
-	if (line.len > AUTHC_MAX_LINE) {
+	if (line.len > AUTHPROTO_MAX_LINE) {
 		req_finish_later(r, AUTH_CLIENT_FAIL, "Response too long");
 	} else {
 		r->id = c->next_id;
@@ -971,9 +861,9 @@ auth_client_continue(struct auth_client_request *r, const char *resp)
 		return;
 	}
 	str_appendf(&line, "CONT\t%u\t", r->id);
-	escape_value(&line, resp);
+	tab_escape(&line, resp);
 	str_append_c(&line, '\n');
-	if (line.len > AUTHC_MAX_LINE) {
+	if (line.len > AUTHPROTO_MAX_LINE) {
 		req_cancel(r);
 		req_finish_later(r, AUTH_CLIENT_FAIL, "Response too long");
 	} else {

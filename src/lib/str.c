@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,4 +164,23 @@ str_is_true(const char *s)
 {
 	return strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
 	    strcasecmp(s, "on") == 0 || strcmp(s, "1") == 0;
+}
+
+/* Parse a decimal unsigned int strictly: digits only, at most UINT_MAX. */
+int
+str_to_uint(const char *s, unsigned int *num_r)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0' || strlen(s) > 10)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v > UINT_MAX)
+		return -1;
+	*num_r = (unsigned int)v;
+	return 0;
 }

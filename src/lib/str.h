@@ -60,4 +60,11 @@ char *str_trim(char *s);
 /* True when S (ASCII, case-insensitive) equals one of yes/true/on/1. */
 bool str_is_true(const char *s);
 
+/*
+ * Parse S as a decimal number from 0 to UINT_MAX: one to ten digits,
+ * nothing else (no sign, no white space).  Returns 0 with the number in
+ * *NUM_R, or -1 (*NUM_R untouched).
+ */
+int str_to_uint(const char *s, unsigned int *num_r);
+
 #endif
