@@ -80,6 +80,7 @@ struct smtpd_checks {
 	struct check_netlist mynetworks;
 	struct check_netlist exceptions;
 	struct maplist *login_maps;
+	char *delim;		/* recipient_delimiter */
 	bool delay_reject;
 	bool reject_unlisted_rcpt;
 	bool reject_unlisted_sender;
@@ -495,6 +496,24 @@ login_in(const char *owners, const char *login)
 	}
 }
 
+/* Look the sender up in smtpd_sender_login_maps: the address, then the
+   address without its extension, then "@domain". */
+static int
+login_lookup(struct ctx *x, char **owners_r, const char **why_r)
+{
+	char *bare = check_strip_extension(x->s->sender, x->c->delim);
+	int lr = MAP_NOTFOUND;
+
+	if (bare != NULL)
+		lr = maplist_lookup(x->c->login_maps, x->s->sender, owners_r,
+		    why_r);
+	if (lr == MAP_NOTFOUND)
+		lr = maplist_lookup_addr(x->c->login_maps, bare != NULL ? bare :
+		    x->s->sender, false, owners_r, why_r);
+	free(bare);
+	return lr;
+}
+
 /* reject_sender_login_mismatch: an authenticated client must own the
    sender address (smtpd_sender_login_maps); an unauthenticated one must
    not use an address that a login owns. */
@@ -508,8 +527,7 @@ r_sender_login(struct ctx *x, const struct restriction *r)
 	(void)r;
 	if (x->s->sender[0] == '\0')
 		return R_DUNNO;
-	lr = maplist_lookup_addr(x->c->login_maps, x->s->sender, false,
-	    &owners, &why);
+	lr = login_lookup(x, &owners, &why);
 	if (lr == MAP_ERROR)
 		return reject_tempfail(x, W_SENDER, why);
 	if (login != NULL && (lr != MAP_FOUND || !login_in(owners, login))) {
@@ -597,7 +615,8 @@ r_sender_access(struct ctx *x, const struct restriction *r)
 	char *value = NULL;
 	int lr;
 
-	lr = check_access_addr(r->map, x->s->sender, &value, &why);
+	lr = check_access_addr(r->map, x->s->sender, x->c->delim, &value,
+	    &why);
 	return access_result(x, r, W_SENDER, lr, value, why);
 }
 
@@ -609,7 +628,8 @@ r_rcpt_access(struct ctx *x, const struct restriction *r)
 	char *value = NULL;
 	int lr;
 
-	lr = check_access_addr(r->map, x->s->recipient, &value, &why);
+	lr = check_access_addr(r->map, x->s->recipient, x->c->delim, &value,
+	    &why);
 	return access_result(x, r, W_RCPT, lr, value, why);
 }
 
@@ -715,10 +735,12 @@ rlist_stops_relay(const struct rlist *l)
 	return false;
 }
 
-/* Read the reply codes and switches of CFG into C. */
+/* Read the reply codes, the switches and the recipient delimiter of CFG
+   into C. */
 static void
 checks_read_codes(struct smtpd_checks *c, const struct cfg *cfg)
 {
+	c->delim = xstrdup(cfg_str(cfg, "recipient_delimiter"));
 	c->delay_reject = cfg_bool(cfg, "smtpd_delay_reject");
 	c->reject_unlisted_rcpt = cfg_bool(cfg,
 	    "smtpd_reject_unlisted_recipient");
@@ -808,6 +830,7 @@ smtpd_checks_free(struct smtpd_checks **cp)
 	check_netlist_free(&c->exceptions);
 	if (c->login_maps != NULL)
 		maplist_close(&c->login_maps);
+	free(c->delim);
 	free(c);
 	*cp = NULL;
 }

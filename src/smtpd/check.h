@@ -115,11 +115,17 @@ int check_access_client(struct map *map, const char *name, const char *addr,
 int check_access_domain(struct map *map, const char *name, char **value_r,
     const char **error_r);
 
-/* An address (internal form): "user@domain", then the domain as
-   check_access_domain() looks it up, then "user@".  The null address ""
-   is looked up as "<>". */
-int check_access_addr(struct map *map, const char *addr, char **value_r,
-    const char **error_r);
+/* An address (internal form): "user+ext@domain" and "user@domain", then
+   the domain as check_access_domain() looks it up, then "user+ext@" and
+   "user@" (the forms without the extension only when one of the
+   characters of DELIM, recipient_delimiter, separates it; DELIM may be
+   NULL).  The null address "" is looked up as "<>". */
+int check_access_addr(struct map *map, const char *addr, const char *delim,
+    char **value_r, const char **error_r);
+
+/* Return ADDR without the address extension of its local part ("u+x@d"
+   gives "u@d" when DELIM holds "+"), allocated; NULL when it has none. */
+char *check_strip_extension(const char *addr, const char *delim);
 
 /* What an access-table value asks for. */
 enum access_action {

@@ -91,27 +91,67 @@ check_access_client(struct map *map, const char *name, const char *addr,
 	return access_lookup_ip(map, addr, value_r, error_r);
 }
 
-int
-check_access_addr(struct map *map, const char *addr, char **value_r,
-    const char **error_r)
+/* Return ADDR without its address extension, or NULL. */
+char *
+check_strip_extension(const char *addr, const char *delim)
 {
 	const char *at = strrchr(addr, '@');
-	char *key;
+	size_t local = at != NULL ? (size_t)(at - addr) : strlen(addr), n;
+
+	if (delim == NULL || *delim == '\0')
+		return NULL;
+	n = strcspn(addr, delim);
+	if (n == 0 || n >= local)
+		return NULL;
+	return xasprintf("%.*s%s", (int)n, addr, at != NULL ? at : "");
+}
+
+/* Look KEY up, then BARE (KEY without its extension) unless NULL. */
+static int
+access_lookup_bare(struct map *map, const char *key, const char *bare,
+    char **value_r, const char **error_r)
+{
+	int r = map_lookup(map, key, value_r, error_r);
+
+	if (r == MAP_NOTFOUND && bare != NULL)
+		r = map_lookup(map, bare, value_r, error_r);
+	return r;
+}
+
+/* The "user@" key of ADDR (allocated), or NULL when ADDR is NULL or has
+   no "@". */
+static char *
+access_user_key(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL ? xstrndup(addr, (size_t)(at - addr) + 1) : NULL;
+}
+
+int
+check_access_addr(struct map *map, const char *addr, const char *delim,
+    char **value_r, const char **error_r)
+{
+	const char *at = strrchr(addr, '@');
+	char *bare, *user, *bare_user;
 	int r;
 
 	if (addr[0] == '\0')
 		return map_lookup(map, "<>", value_r, error_r);
-	r = map_lookup(map, addr, value_r, error_r);
-	if (r != MAP_NOTFOUND || access_is_pattern(map) || at == NULL)
-		return r;
-	if (at[1] != '\0') {
+	if (access_is_pattern(map))
+		return map_lookup(map, addr, value_r, error_r);
+	bare = check_strip_extension(addr, delim);
+	r = access_lookup_bare(map, addr, bare, value_r, error_r);
+	if (r == MAP_NOTFOUND && at != NULL && at[1] != '\0')
 		r = check_access_domain(map, at + 1, value_r, error_r);
-		if (r != MAP_NOTFOUND)
-			return r;
+	if (r == MAP_NOTFOUND && at != NULL) {
+		user = access_user_key(addr);
+		bare_user = access_user_key(bare);
+		r = access_lookup_bare(map, user, bare_user, value_r, error_r);
+		free(user);
+		free(bare_user);
 	}
-	key = xstrndup(addr, (size_t)(at - addr) + 1);
-	r = map_lookup(map, key, value_r, error_r);
-	free(key);
+	free(bare);
 	return r;
 }
 

@@ -142,7 +142,7 @@ def test_access_tables_as_in_the_guides(dirmail, tmp_path, smtp_cert, kind):
     t = tmp_path / "access"
     t.mkdir()
     d = smtp_instance(
-        dirmail, tmp_path, smtp_cert,
+        dirmail, tmp_path, smtp_cert, recipient_delimiter="+",
         smtpd_client_restrictions="check_client_access " + table(
             t, "client", "192.168.101.106 REJECT\n", kind),
         smtpd_helo_restrictions="check_helo_access " + table(
@@ -178,15 +178,20 @@ def test_access_tables_as_in_the_guides(dirmail, tmp_path, smtp_cert, kind):
             ("spammer@anywhere.example", "554 5.7.1 "
              "<spammer@anywhere.example>: Sender address rejected: Access "
              "denied"),
+            ("spammer+1@anywhere.example", "554 5.7.1 "
+             "<spammer+1@anywhere.example>: Sender address rejected: Access "
+             "denied"),
             ("", "554 5.7.1 <>: Sender address rejected: No bounces here")]:
         refused(d, sender, "alice@example.com", want, c=c)
     # Keys are looked up in lower case.
     assert rcpt(d, "Obama@WhiteHouse.COM", "alice@example.com", c=c).lower() \
         == ("554 5.7.1 <obama@whitehouse.com>: sender address rejected: "
             "access denied")
-    # OK and DUNNO end the search before the domain's REJECT; the dot
-    # form does not match the domain itself.
-    for sender in ("friend@whitehouse.com", "dunno@whitehouse.com",
+    # OK and DUNNO end the search before the domain's REJECT, with or
+    # without an address extension; the dot form does not match the
+    # domain itself.
+    for sender in ("friend@whitehouse.com", "friend+news@whitehouse.com",
+                   "dunno@whitehouse.com",
                    "bill@microsoft.com", "x@spam.example",
                    "someone@example.org"):
         accepted(d, sender, "alice@example.com", c=c)
@@ -198,6 +203,9 @@ def test_access_tables_as_in_the_guides(dirmail, tmp_path, smtp_cert, kind):
              "Recipient address rejected: Access denied"),
             ("openstack@localhost", "554 5.7.1 <openstack@localhost>: "
              "Recipient address rejected: Access denied"),
+            ("openstack+x@example.com", "554 5.7.1 "
+             "<openstack+x@example.com>: Recipient address rejected: Access "
+             "denied"),
             ("closed@example.com", "550 5.2.1 <closed@example.com>: "
              "Recipient address rejected: Mailbox disabled"),
             ("hadoop@aol.com", "554 5.7.1 <hadoop@aol.com>: Relay access "
@@ -463,7 +471,7 @@ def test_sender_login_mismatch_relay_after_auth_and_data_pipelining(
     t = tmp_path / "access"
     t.mkdir()
     d = smtp_instance(
-        dirmail, tmp_path, smtp_cert,
+        dirmail, tmp_path, smtp_cert, recipient_delimiter="+",
         smtpd_sender_login_maps=table(t, "logins", "alice@example.com "
                                       "alice\nbob@example.com bob\n"),
         smtpd_sender_restrictions="reject_sender_login_mismatch",
@@ -473,6 +481,7 @@ def test_sender_login_mismatch_relay_after_auth_and_data_pipelining(
     c = login(d, "alice")
     qid = send(c, "alice@example.com", ["bob@example.com", "x@aol.com"])
     assert finals(d, qid) == ["bob@example.com", "x@aol.com"]
+    accepted(d, "alice+list@example.com", "bob@example.com", c=c)
     # bob may not.
     c = login(d, "bob")
     want = ("553 5.7.1 <alice@example.com>: Sender address rejected: not "
@@ -489,6 +498,8 @@ def test_sender_login_mismatch_relay_after_auth_and_data_pipelining(
     # and the default relay restrictions defer the relay attempt.
     refused(d, "alice@example.com", "bob@example.com", "553 5.7.1 "
             "<alice@example.com>: Sender address rejected: not logged in")
+    refused(d, "alice+x@example.com", "bob@example.com", "553 5.7.1 "
+            "<alice+x@example.com>: Sender address rejected: not logged in")
     accepted(d, "carol@example.org", "bob@example.com")
     refused(d, "carol@example.org", "x@aol.com", "454 4.7.1 <x@aol.com>: "
             "Relay access denied")

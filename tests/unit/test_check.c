@@ -384,6 +384,30 @@ static const struct tcase addr_cases[] = {
 	    "texthash:@/helo, reject_invalid_helo_hostname", RCPT, NULL,
 	    NULL, NULL, "s@example.org", "alice@example.com", NULL, false,
 	    NULL },
+	{ "address without its extension, before the domain",
+	    "recipient_delimiter = +\nsmtpd_sender_restrictions = "
+	    "check_sender_access texthash:@/sender", RCPT, NULL, NULL, NULL,
+	    "x+news@spam.example", "alice@example.com", NULL, false,
+	    "554 5.7.1 <x+news@spam.example>: Sender address rejected: "
+	    "Access denied" },
+	{ "no recipient_delimiter: the extension stays",
+	    "smtpd_sender_restrictions = check_sender_access "
+	    "texthash:@/sender", RCPT, NULL, NULL, NULL,
+	    "x+news@spam.example", "alice@example.com", NULL, false,
+	    "450 4.7.1 <x+news@spam.example>: Sender address rejected: "
+	    "Access denied" },
+	{ "user@ without the extension", "recipient_delimiter = -+\n"
+	    "smtpd_sender_restrictions = check_sender_access "
+	    "texthash:@/sender, permit", RCPT, NULL, NULL, NULL,
+	    "bad-1@good.example", "alice@example.com", NULL, false,
+	    "554 5.7.1 <bad-1@good.example>: Sender address rejected: Access "
+	    "denied" },
+	{ "recipient with an extension", "recipient_delimiter = +\n"
+	    "smtpd_recipient_restrictions = check_recipient_access "
+	    "texthash:@/rcpt", RCPT, NULL, "127.0.0.1", NULL, "s@example.org",
+	    "openstack+tag@example.com", NULL, false, "554 5.7.1 "
+	    "<openstack+tag@example.com>: Recipient address rejected: Access "
+	    "denied" },
 	{ "sender table failure", "smtpd_sender_restrictions = "
 	    "check_sender_access lmdb:@/broken", RCPT, NULL, NULL, NULL,
 	    "x@y.example", "alice@example.com", NULL, false,
@@ -765,6 +789,20 @@ static const struct tcase login_cases[] = {
 	{ "null sender", "smtpd_sender_restrictions = "
 	    "reject_sender_login_mismatch", RCPT, NULL, NULL, NULL, "",
 	    "alice@example.com", "alice", false, NULL },
+	{ "owned without the extension", "recipient_delimiter = +\n"
+	    "smtpd_sender_restrictions = reject_sender_login_mismatch", RCPT,
+	    NULL, NULL, NULL, "alice+list@example.com", "bob@example.com",
+	    "alice", false, NULL },
+	{ "extension, not logged in", "recipient_delimiter = +\n"
+	    "smtpd_sender_restrictions = reject_sender_login_mismatch", RCPT,
+	    NULL, NULL, NULL, "alice+list@example.com", "bob@example.com",
+	    NULL, false, "553 5.7.1 <alice+list@example.com>: Sender address "
+	    "rejected: not logged in" },
+	{ "extension, not owned", "recipient_delimiter = +\n"
+	    "smtpd_sender_restrictions = reject_sender_login_mismatch", RCPT,
+	    NULL, NULL, NULL, "alice+list@example.com", "bob@example.com",
+	    "carol", false, "553 5.7.1 <alice+list@example.com>: Sender "
+	    "address rejected: not owned by user carol" },
 	{ "table failure", "smtpd_sender_login_maps = lmdb:@/broken\n"
 	    "smtpd_sender_restrictions = reject_sender_login_mismatch", RCPT,
 	    NULL, NULL, NULL, "bob@example.com", "alice@example.com",
@@ -880,6 +918,38 @@ test_networks(void **state)
 	free(error);
 }
 
+/* Address extensions. */
+static void
+test_strip_extension(void **state)
+{
+	static const struct {
+		const char *addr, *delim, *want;
+	} cases[] = {
+		{ "u+x@d.example", "+", "u@d.example" },
+		{ "u+x+y@d.example", "+", "u@d.example" },
+		{ "u-x+y@d.example", "+-", "u@d.example" },
+		{ "u+@d.example", "+", "u@d.example" },
+		{ "u+x", "+", "u" },
+		{ "u@d.example", "+", NULL },
+		{ "+x@d.example", "+", NULL },
+		{ "u@d+x.example", "+", NULL },
+		{ "u+x@d.example", "", NULL },
+		{ "u+x@d.example", NULL, NULL },
+	};
+	size_t i;
+	char *got;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = check_strip_extension(cases[i].addr, cases[i].delim);
+		if ((got == NULL) != (cases[i].want == NULL) ||
+		    (got != NULL && strcmp(got, cases[i].want) != 0))
+			fail_msg("\"%s\": got \"%s\"", cases[i].addr,
+			    got != NULL ? got : "(none)");
+		free(got);
+	}
+}
+
 /* The values of access tables. */
 static void
 test_access_parse(void **state)
@@ -954,6 +1024,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_access_parse),
+		cmocka_unit_test(test_strip_extension),
 		cmocka_unit_test(test_client_access),
 		cmocka_unit_test(test_addr_access),
 		cmocka_unit_test(test_relay),
