@@ -33,6 +33,9 @@
 #define AUTH_LINE_LIMIT	12288
 /* Replies a client may leave unread before we stop reading its input. */
 #define OUTPUT_LIMIT	(256 * 1024)
+/* How long a closing session waits for TLS to pass its last bytes on. */
+#define CLOSE_POLL_MS	20
+#define CLOSE_POLLS	250
 
 static void session_read_cb(struct bufferevent *bev, void *arg);
 static void session_write_cb(struct bufferevent *bev, void *arg);
@@ -418,11 +421,12 @@ session_log_reject(struct session *s, const char *stage, const char *reply,
 
 /*
  * Take one command line out of IN.  Returns 1 with *LINE_R (allocated,
- * without the line end), 0 when the line is not complete yet, -1 when the
+ * without the line end) and its length in *LEN_R, 0 when the line is not complete yet, -1 when the
  * connection must close (a reply has been queued).
  */
 static int
-session_read_line(struct session *s, struct evbuffer *in, char **line_r)
+session_read_line(struct session *s, struct evbuffer *in, char **line_r,
+    size_t *len_r)
 {
 	size_t limit = s->state == S_AUTH ? AUTH_LINE_LIMIT : smtpd.line_limit;
 	struct evbuffer_ptr eol;
@@ -464,6 +468,7 @@ session_read_line(struct session *s, struct evbuffer *in, char **line_r)
 		return -1;
 	}
 	*line_r = line;
+	*len_r = len;
 	return 1;
 }
 
@@ -473,6 +478,7 @@ session_input(struct session *s)
 {
 	struct evbuffer *in;
 	char *line;
+	size_t len;
 	int r;
 
 	while (s->state == S_CMD || s->state == S_AUTH || s->state == S_DATA ||
@@ -491,7 +497,7 @@ session_input(struct session *s)
 			s->output_full = true;
 			return;
 		}
-		if ((r = session_read_line(s, in, &line)) == 0)
+		if ((r = session_read_line(s, in, &line, &len)) == 0)
 			return;
 		if (r < 0) {
 			session_close(s);
@@ -499,7 +505,10 @@ session_input(struct session *s)
 		}
 		if (s->state == S_AUTH)
 			sasl_response(s, line);
-		else if (memchr(line, '\0', strlen(line)) == NULL)
+		else if (memchr(line, '\0', len) != NULL)
+			session_reply_error(s, "500 5.5.2 Error: NUL character "
+			    "in command");
+		else
 			command_dispatch(s, line,
 			    evbuffer_get_length(in) > 0);
 		free(line);
@@ -514,6 +523,35 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	session_input(arg);
 }
 
+/*
+ * Finish a closing session once every byte queued reached the socket,
+ * TLS layers included (after STARTTLS the TLS filter hands its bytes to
+ * the plaintext layer below it, which may still hold them), and TLS sent
+ * its close_notify.  Polls while bytes are in flight, for at most
+ * CLOSE_POLLS times CLOSE_POLL_MS.
+ */
+static void
+session_finish(struct session *s)
+{
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+	struct timeval tv = { 0, CLOSE_POLL_MS * 1000 };
+
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+		return;		/* the write callback comes back */
+	if (s->ssl != NULL && !s->tls_shut) {
+		s->tls_shut = true;
+		(void)SSL_shutdown(s->ssl);
+		ERR_clear_error();
+	}
+	if (under != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(under)) > 0 &&
+	    s->close_polls++ < CLOSE_POLLS) {
+		event_add(s->resume_ev, &tv);
+		return;
+	}
+	session_end(s);
+}
+
 /* Output drained: a closing session is done. */
 static void
 session_write_cb(struct bufferevent *bev, void *arg)
@@ -522,7 +560,7 @@ session_write_cb(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (s->state == S_CLOSING)
-		session_end(s);
+		session_finish(s);
 	else if (s->output_full) {
 		s->output_full = false;
 		if (s->state == S_CMD || s->state == S_AUTH)
@@ -538,8 +576,7 @@ session_run(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	if (s->state == S_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-			session_end(s);
+		session_finish(s);
 		return;
 	}
 	session_input(s);

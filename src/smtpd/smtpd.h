@@ -118,6 +118,8 @@ struct session {
 
 	bool tls;			/* TLS is up (or being set up: 465) */
 	SSL *ssl;
+	bool tls_shut;			/* close_notify sent */
+	unsigned close_polls;		/* session.c: waiting to close */
 	char *helo;
 	bool esmtp;
 	char *sasl_username, *sasl_method;

@@ -287,3 +287,20 @@ def test_mynetworks_clients_are_exempt_from_rate_limits(dirmail, tmp_path,
     for _ in range(3):
         c = Raw(d)
         c.cmd("QUIT")
+
+
+@pytest.mark.parametrize("listener", ["smtpd_listen", "smtps_listen"])
+def test_last_reply_over_tls_arrives_before_the_close(mta, listener):
+    c = Raw(mta, listener, tls=listener == "smtps_listen")
+    c.cmd("EHLO x.example.org")
+    if listener == "smtpd_listen":
+        c.starttls()
+    assert c.cmd("QUIT")[1] == "221 2.0.0 Bye"
+    assert c.closed()
+
+
+def test_nul_in_a_command_is_refused(mta):
+    c = Raw(mta)
+    c.send(b"HELO x.example.org\x00MAIL FROM:<a@example.org>\r\n")
+    assert c.reply()[1] == "500 5.5.2 Error: NUL character in command"
+    assert c.cmd("NOOP")[0] == 250
