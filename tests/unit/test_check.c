@@ -275,10 +275,11 @@ static const struct tcase client_cases[] = {
 	    "554 5.7.1 <a.b.evil.example[203.0.113.5]>: Client host "
 	    "rejected: Go away" },
 	{ "a domain key matches its subdomains", "smtpd_client_restrictions = "
-	    "check_client_access texthash:@/client", RCPT, "mx.host.bad.example",
-	    "198.18.0.1", NULL, "s@example.org", "alice@example.com", NULL,
-	    false, "554 5.7.1 <mx.host.bad.example[198.18.0.1]>: Client host "
-	    "rejected: Access denied" },
+	    "check_client_access texthash:@/client", RCPT,
+	    "mx.host.bad.example", "198.18.0.1", NULL, "s@example.org",
+	    "alice@example.com", NULL, false, "554 5.7.1 "
+	    "<mx.host.bad.example[198.18.0.1]>: Client host rejected: Access "
+	    "denied" },
 	{ "the parent itself is no subdomain", "smtpd_client_restrictions = "
 	    "check_client_access texthash:@/client", RCPT, "evil.example",
 	    "198.18.0.1", NULL, "s@example.org", "alice@example.com", NULL,
