@@ -103,6 +103,23 @@ open_resolver(const char *extra, struct cfg **cfg_r)
 	return r;
 }
 
+/* Resolve ADDR with the base configuration plus EXTRA into *RES (the
+   caller clears it). */
+static void
+resolve_with(const char *extra, const char *addr, struct resolved *res)
+{
+	struct resolve *r;
+	struct cfg *cfg;
+	const char *error;
+
+	r = open_resolver(extra, &cfg);
+	if (resolve_addr(r, addr, res, &error) < 0)
+		fail_msg("%s: %s", addr, error);
+	resolve_free(&r);
+	assert_null(r);
+	cfg_free(&cfg);
+}
+
 static const struct {
 	const char *extra;	/* configuration lines */
 	const char *addr;
@@ -207,17 +224,12 @@ static void
 test_resolve_addr(void **state)
 {
 	struct resolved res;
-	struct resolve *r;
-	struct cfg *cfg;
-	const char *error;
 	size_t i;
 
 	(void)state;
 	free(testdir_write("domains", "tabled.example x\n.dotted.example x\n"));
 	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++) {
-		r = open_resolver(addr_cases[i].extra, &cfg);
-		if (resolve_addr(r, addr_cases[i].addr, &res, &error) < 0)
-			fail_msg("%s: %s", addr_cases[i].addr, error);
+		resolve_with(addr_cases[i].extra, addr_cases[i].addr, &res);
 		if (res.class != addr_cases[i].class ||
 		    strcmp(res.addr, addr_cases[i].want) != 0 ||
 		    res.rewritten != addr_cases[i].rewritten)
@@ -227,9 +239,6 @@ test_resolve_addr(void **state)
 			    addr_cases[i].class, addr_cases[i].want,
 			    addr_cases[i].rewritten);
 		resolved_clear(&res);
-		resolve_free(&r);
-		assert_null(r);
-		cfg_free(&cfg);
 	}
 }
 
@@ -266,16 +275,11 @@ static void
 test_resolve_routed(void **state)
 {
 	struct resolved res;
-	struct resolve *r;
-	struct cfg *cfg;
-	const char *error;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(routed_cases) / sizeof(routed_cases[0]); i++) {
-		r = open_resolver(routed_cases[i].extra, &cfg);
-		if (resolve_addr(r, routed_cases[i].addr, &res, &error) < 0)
-			fail_msg("%s: %s", routed_cases[i].addr, error);
+		resolve_with(routed_cases[i].extra, routed_cases[i].addr, &res);
 		if (res.class != routed_cases[i].class ||
 		    res.routed != routed_cases[i].routed)
 			fail_msg("%s%s: got %d %d, want %d %d",
@@ -283,8 +287,6 @@ test_resolve_routed(void **state)
 			    res.class, res.routed, routed_cases[i].class,
 			    routed_cases[i].routed);
 		resolved_clear(&res);
-		resolve_free(&r);
-		cfg_free(&cfg);
 	}
 }
 
