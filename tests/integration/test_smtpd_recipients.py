@@ -150,6 +150,27 @@ def test_ldap_mailbox_maps_accept_known_and_refuse_unknown(ldap_d):
     assert rcpt(c, "nobody@example.net")[1].startswith("550 5.1.1 ")
 
 
+def test_ldap_address_extension_is_accepted(dirmail, tmp_path, smtp_cert,
+                                            ldap):
+    d = ldap_mta(dirmail, tmp_path, smtp_cert, ldap, recipient_delimiter="+")
+    c = session(d)
+    assert rcpt(c, "alice+news@example.com")[0] == 250
+    assert rcpt(c, "staff+x@example.com")[0] == 250
+    assert rcpt(c, "nobody+news@example.com")[0] == 550
+
+
+@pytest.mark.xfail(strict=True, reason="resolve.c does not yet propagate an "
+                   "unmatched address extension to the alias results "
+                   "(Postfix's propagate_unmatched_extensions = canonical, "
+                   "virtual); it drops it")
+def test_ldap_unmatched_extension_propagates(dirmail, tmp_path, smtp_cert,
+                                             ldap):
+    d = ldap_mta(dirmail, tmp_path, smtp_cert, ldap, recipient_delimiter="+")
+    q = transaction(d, ["alice+news@example.com", "staff+x@example.com"])
+    assert finals(q) == ["alice+news@example.com", "alice+x@example.com",
+                         "bob+x@example.com"]
+
+
 def test_ldap_list_group_and_second_address_in_the_queue(ldap_d):
     q = transaction(ldap_d, ["staff@example.com"])
     # staff holds maildrop: alice, bob; bare logins get @$myorigin.
