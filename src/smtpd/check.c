@@ -686,32 +686,61 @@ rlist_free(struct rlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Parse the words W of the list PARAM into L. */
+/* The access check that a bare "type:name" stands for in each list
+   (Postfix's shorthand); none in the DATA list. */
+static const char *const list_access[L_COUNT] = {
+	"check_client_access", "check_helo_access", "check_sender_access",
+	"check_recipient_access", "check_recipient_access", NULL,
+};
+
+/* Parse the restriction at *WP of the list ID into R, opening its table;
+   leave *WP at the last word it used. */
 static int
-rlist_parse(struct rlist *l, char *const *w, const char *param,
+restriction_parse(struct restriction *r, char *const **wp, enum list_id id,
     char **error_r)
 {
-	struct restriction r;
+	const char *param = list_params[id], *spec = NULL;
+	char *const *w = *wp;
 	char *err;
 
-	for (; *w != NULL; w++) {
-		memset(&r, 0, sizeof(r));
-		if ((r.def = rdef_find(*w)) == NULL) {
-			*error_r = xasprintf("%s: unknown restriction \"%s\"",
-			    param, *w);
-			return -1;
-		}
-		if ((r.def->flags & TAKES_TABLE) && w[1] == NULL) {
+	memset(r, 0, sizeof(*r));
+	if ((r->def = rdef_find(*w)) == NULL && strchr(*w, ':') != NULL &&
+	    list_access[id] != NULL) {
+		r->def = rdef_find(list_access[id]);
+		spec = *w;
+	}
+	if (r->def == NULL) {
+		*error_r = xasprintf("%s: unknown restriction \"%s\"", param,
+		    *w);
+		return -1;
+	}
+	if ((r->def->flags & TAKES_TABLE) && spec == NULL) {
+		if (w[1] == NULL) {
 			*error_r = xasprintf("%s: %s needs a type:name table",
 			    param, *w);
 			return -1;
 		}
-		if ((r.def->flags & TAKES_TABLE) &&
-		    map_open(*++w, &r.map, &err) < 0) {
-			*error_r = xasprintf("%s: %s", param, err);
-			free(err);
+		spec = *++w;
+	}
+	*wp = w;
+	if (spec != NULL && map_open(spec, &r->map, &err) < 0) {
+		*error_r = xasprintf("%s: %s", param, err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the words W of the list ID into L. */
+static int
+rlist_parse(struct rlist *l, char *const *w, enum list_id id,
+    char **error_r)
+{
+	struct restriction r;
+
+	for (; *w != NULL; w++) {
+		if (restriction_parse(&r, &w, id, error_r) < 0)
 			return -1;
-		}
 		l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
 		l->v[l->n++] = r;
 	}
@@ -775,7 +804,7 @@ checks_parse(struct smtpd_checks *c, const struct cfg *cfg, char **error_r)
 
 	for (i = 0; i < L_COUNT; i++) {
 		if (rlist_parse(&c->lists[i], cfg_list(cfg, list_params[i]),
-		    list_params[i], error_r) < 0)
+		    (enum list_id)i, error_r) < 0)
 			return -1;
 	}
 	if (!rlist_stops_relay(&c->lists[L_RELAY]) &&

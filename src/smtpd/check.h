@@ -6,7 +6,9 @@
  * smtpd_helo_, smtpd_sender_, smtpd_relay_, smtpd_recipient_ and
  * smtpd_data_restrictions, each an ordered list of restrictions such as
  * permit_mynetworks, reject_unauth_destination or check_sender_access
- * TYPE:NAME.
+ * TYPE:NAME.  A bare TYPE:NAME in a list is that list's access check
+ * (check_client_access in smtpd_client_restrictions, and so on), as in
+ * Postfix.
  *
  * Each list is evaluated on its own: a permit ends that list only, a
  * reject ends everything.  A restriction that needs what the client has

@@ -427,8 +427,8 @@ def test_no_delay_reject_refuses_at_each_stage(dirmail, tmp_path,
             t, "client", "192.168.101.106 REJECT\n", "lmdb"),
         smtpd_helo_restrictions="check_helo_access " + table(
             t, "helo", HELO_TABLE) + ", reject_non_fqdn_helo_hostname",
-        smtpd_sender_restrictions="check_sender_access " + table(
-            t, "sender", SENDER_TABLE))
+        # The old shorthand: a bare table is the list's access check.
+        smtpd_sender_restrictions=table(t, "sender", SENDER_TABLE))
 
     c = Raw(d)
     want = "554 5.7.1 <bad.example>: Helo command rejected: Access denied"

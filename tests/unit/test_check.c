@@ -749,6 +749,24 @@ static const struct tcase list_cases[] = {
 	    "s@example.org", "alice@example.com", NULL, true, "503 5.5.0 "
 	    "<alice@example.com>: Recipient address rejected: Improper use "
 	    "of SMTP command pipelining" },
+	{ "bare table in the sender list", "smtpd_sender_restrictions = "
+	    "texthash:@/sender", RCPT, NULL, NULL, NULL, "x@spam.example",
+	    "alice@example.com", NULL, false, "554 5.7.1 <x@spam.example>: "
+	    "Sender address rejected: Access denied" },
+	{ "bare table in the client list", "smtpd_client_restrictions = "
+	    "cidr:@/client.cidr", RCPT, NULL, "192.0.2.50", NULL,
+	    "s@example.org", "alice@example.com", NULL, false, "554 5.7.1 "
+	    "<unknown[192.0.2.50]>: Client host rejected: cidr says no" },
+	{ "bare table in the relay list", "smtpd_relay_restrictions = "
+	    "texthash:@/rcpt, permit_mynetworks, reject_unauth_destination",
+	    RCPT, NULL, "127.0.0.1", NULL, "s@example.org",
+	    "openstack@example.com", NULL, false, "554 5.7.1 "
+	    "<openstack@example.com>: Recipient address rejected: Access "
+	    "denied" },
+	{ "bare table in the helo list", "smtpd_helo_restrictions = "
+	    "texthash:@/helo", RCPT, NULL, NULL, "x.worse.example",
+	    "s@example.org", "alice@example.com", NULL, false, "554 5.7.1 "
+	    "<x.worse.example>: Helo command rejected: Access denied" },
 	{ "case-insensitive names", "smtpd_sender_restrictions = "
 	    "Check_Sender_Access texthash:@/sender, REJECT", RCPT, NULL,
 	    NULL, NULL, "x@spam.example", "alice@example.com", NULL, false,
@@ -838,6 +856,11 @@ test_init_errors(void **state)
 		    "smtpd_sender_restrictions: check_sender_access needs" },
 		{ "smtpd_client_restrictions = check_client_access "
 		    "nosuch:/x", "smtpd_client_restrictions: " },
+		{ "smtpd_data_restrictions = texthash:/x",
+		    "smtpd_data_restrictions: unknown restriction "
+		    "\"texthash:/x\"" },
+		{ "smtpd_sender_restrictions = nosuch:/x",
+		    "smtpd_sender_restrictions: " },
 		{ "smtpd_data_restrictions = permit_mynetwork",
 		    "smtpd_data_restrictions: unknown restriction "
 		    "\"permit_mynetwork\"" },
