@@ -10,4 +10,5 @@ include tests/unit/addr.mk
 include tests/unit/authc.mk
 include tests/unit/queue.mk
 include tests/unit/check.mk
+include tests/unit/tabescape.mk
 include tests/svc/local.mk

@@ -429,39 +429,64 @@ quote_addr(const char *local, const char *domain)
  * Look ADDR up in LIST with Postfix's keys, in Postfix's order:
  * user+ext@domain, user@domain, then (BARE_USER or no domain) user+ext
  * and user, then @domain.  Local parts are quoted as on the wire.
- * Returns MAP_FOUND with *VALUE_R, MAP_NOTFOUND or MAP_ERROR.
+ * Returns MAP_FOUND with *VALUE_R, MAP_NOTFOUND or MAP_ERROR.  When
+ * EXT_R is not NULL and a key without the address extension matched,
+ * *EXT_R is that extension with its delimiter ("+x", allocated), else
+ * NULL.
  */
 static int
 lookup_keys(const struct resolve *r, struct maplist *list, const char *addr,
-    bool bare_user, char **value_r, const char **error_r)
+    bool bare_user, char **value_r, const char **error_r, char **ext_r)
 {
 	const char *domain;
 	char *local = addr_split(addr, &domain);
 	char *stripped = strip_extension(r, local);
 	char *keys[6] = { NULL };
+	bool no_ext[6] = { false };
 	size_t n = 0, i;
 	int ret = MAP_NOTFOUND;
 
 	if (domain != NULL) {
 		keys[n++] = quote_addr(local, domain);
-		if (stripped != NULL)
+		if (stripped != NULL) {
+			no_ext[n] = true;
 			keys[n++] = quote_addr(stripped, domain);
+		}
 	}
 	if (domain == NULL || bare_user) {
 		keys[n++] = quote_local(local);
-		if (stripped != NULL)
+		if (stripped != NULL) {
+			no_ext[n] = true;
 			keys[n++] = quote_local(stripped);
+		}
 	}
 	if (domain != NULL)
 		keys[n++] = xasprintf("@%s", domain);
 	*value_r = NULL;
 	for (i = 0; i < n && ret == MAP_NOTFOUND; i++)
 		ret = maplist_lookup(list, keys[i], value_r, error_r);
+	if (ext_r != NULL)
+		*ext_r = ret == MAP_FOUND && no_ext[i - 1] ?
+		    xstrdup(local + strlen(stripped)) : NULL;
 	for (i = 0; i < n; i++)
 		free(keys[i]);
 	free(stripped);
 	free(local);
 	return ret;
+}
+
+/* ADDR with the address extension EXT put back into its local part
+   (Postfix's propagate_unmatched_extensions).  Allocated. */
+static char *
+add_extension(const char *addr, const char *ext)
+{
+	const char *domain;
+	char *local = addr_split(addr, &domain), *out;
+
+	out = domain != NULL ? xasprintf("%s%s@%s", local, ext, domain) :
+	    xasprintf("%s%s", local, ext);
+	free(local);
+	return out;
 }
 
 /* A growing NULL-terminated vector of addresses. */
@@ -563,14 +588,19 @@ struct expansion {
 /* Replace slot I of X by the addresses of VALUE; their number. */
 static size_t
 expand_value(const struct resolve *r, struct expansion *x, size_t i,
-    const char *value)
+    const char *value, const char *ext)
 {
 	char **tokens = alias_split(value);
-	char *lhs = x->out.v[i], *addr;
+	char *lhs = x->out.v[i], *addr, *with_ext;
 	size_t t;
 
 	for (t = 0; tokens[t] != NULL; t++) {
 		addr = alias_token(r, tokens[t], lhs);
+		if (ext != NULL && tokens[t][0] != '@') {
+			with_ext = add_extension(addr, ext);
+			free(addr);
+			addr = with_ext;
+		}
 		if (strcasecmp(addr, lhs) == 0 && !addrv_has(&x->self, lhs))
 			addrv_push(&x->self, xstrdup(lhs));
 		if (t == 0)
@@ -587,20 +617,21 @@ expand_value(const struct resolve *r, struct expansion *x, size_t i,
 /* Look ADDR up in virtual_alias_maps ("user" keys in local domains). */
 static int
 alias_lookup(struct resolve *r, const char *addr, char **value_r,
-    char **error_r)
+    char **ext_r, char **error_r)
 {
 	const char *domain = strrchr(addr, '@'), *error;
 	enum addr_class class = ADDR_CLASS_LOCAL;
 	int ret;
 
 	*value_r = NULL;
+	*ext_r = NULL;
 	if (domain != NULL && domain_class(r, domain + 1, &class,
 	    &error) < 0) {
 		*error_r = xstrdup(error);
 		return MAP_ERROR;
 	}
 	ret = lookup_keys(r, r->alias_maps, addr, class == ADDR_CLASS_LOCAL,
-	    value_r, &error);
+	    value_r, &error, ext_r);
 	if (ret == MAP_ERROR)
 		*error_r = xasprintf("virtual_alias_maps: %s", error);
 	return ret;
@@ -611,23 +642,25 @@ static int
 expand_slot(struct resolve *r, struct expansion *x, size_t i)
 {
 	long long depth;
-	char *value;
+	char *value, *ext;
 	size_t n;
 	int ret;
 
 	for (depth = 0; !addrv_has(&x->self, x->out.v[i]);) {
-		ret = alias_lookup(r, x->out.v[i], &value, &x->error);
+		ret = alias_lookup(r, x->out.v[i], &value, &ext, &x->error);
 		if (ret == MAP_ERROR)
 			return -1;
 		if (ret == MAP_NOTFOUND)
 			return 0;
 		if (++depth > r->recursion_limit) {
 			free(value);
+			free(ext);
 			x->error = xstrdup(err_limit);
 			return -1;
 		}
-		n = expand_value(r, x, i, value);
+		n = expand_value(r, x, i, value, ext);
 		free(value);
+		free(ext);
 		if (n == 0)	/* an empty value: the address stays */
 			return 0;
 	}
@@ -679,7 +712,7 @@ check_class_table(struct resolve *r, const struct resolved *res,
 		   = no leaves it in the local part). */
 		ret = strchr(local, '@') != NULL ? MAP_NOTFOUND :
 		    lookup_keys(r, r->local_rcpt_maps, local, true, &value,
-		    error_r);
+		    error_r, NULL);
 		free(local);
 		break;
 	case ADDR_CLASS_ALIAS:
@@ -687,12 +720,12 @@ check_class_table(struct resolve *r, const struct resolved *res,
 		break;
 	case ADDR_CLASS_VIRTUAL:
 		ret = lookup_keys(r, r->mailbox_maps, res->addr, false,
-		    &value, error_r);
+		    &value, error_r, NULL);
 		break;
 	case ADDR_CLASS_RELAY:
 		if (r->relay_rcpt_set)
 			ret = lookup_keys(r, r->relay_rcpt_maps, res->addr,
-			    false, &value, error_r);
+			    false, &value, error_r, NULL);
 		break;
 	case ADDR_CLASS_DEFAULT:
 		break;

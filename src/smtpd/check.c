@@ -263,7 +263,9 @@ addr_is_ours(struct ctx *x, const char *addr, enum what w, bool *ours_r)
 		resolved_clear(&res);
 		return reject_tempfail(x, w, why != NULL ? why : "resolve");
 	}
-	*ours_r = res.class != ADDR_CLASS_DEFAULT;
+	/* Sender-specified routing is never ours (Postfix: a routed
+	   address in a virtual domain is relayed, so it needs permission). */
+	*ours_r = res.class != ADDR_CLASS_DEFAULT && !res.routed;
 	resolved_clear(&res);
 	return 0;
 }

@@ -409,12 +409,15 @@ session_log_reject(struct session *s, const char *stage, const char *reply,
 	char *from = s->has_mail ? addr_external(s->sender) : NULL;
 	char *to = rcpt != NULL ? addr_external(rcpt) : NULL;
 
-	log_info("NOQUEUE: reject: %s from %s: %s;%s%s%s%s%s%s proto=%s "
-	    "helo=<%s>", stage, s->client_id, reply,
+	/* As Postfix: proto= names SMTP or ESMTP only; no helo= before
+	   HELO/EHLO. */
+	log_info("NOQUEUE: reject: %s from %s: %s;%s%s%s%s%s%s proto=%s%s%s%s",
+	    stage, s->client_id, reply,
 	    from != NULL ? " from=<" : "", from != NULL ? from : "",
 	    from != NULL ? ">" : "", to != NULL ? " to=<" : "",
 	    to != NULL ? to : "", to != NULL ? ">" : "",
-	    session_protocol(s), s->helo != NULL ? s->helo : "");
+	    s->esmtp ? "ESMTP" : "SMTP", s->helo != NULL ? " helo=<" : "",
+	    s->helo != NULL ? s->helo : "", s->helo != NULL ? ">" : "");
 	free(from);
 	free(to);
 }

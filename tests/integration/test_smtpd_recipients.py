@@ -159,10 +159,6 @@ def test_ldap_address_extension_is_accepted(dirmail, tmp_path, smtp_cert,
     assert rcpt(c, "nobody+news@example.com")[0] == 550
 
 
-@pytest.mark.xfail(strict=True, reason="resolve.c does not yet propagate an "
-                   "unmatched address extension to the alias results "
-                   "(Postfix's propagate_unmatched_extensions = canonical, "
-                   "virtual); it drops it")
 def test_ldap_unmatched_extension_propagates(dirmail, tmp_path, smtp_cert,
                                              ldap):
     d = ldap_mta(dirmail, tmp_path, smtp_cert, ldap, recipient_delimiter="+")
@@ -412,9 +408,6 @@ def test_routed_local_part_is_never_relayed(strict, ours):
     assert refused(strict, ROUTED_LOCAL_PART, ours) == []
 
 
-@pytest.mark.xfail(strict=True, reason="smtpd's addr_is_ours() (check.c) "
-                   "does not yet refuse a resolved.routed address; until "
-                   "then these get 550 User unknown, never 250")
 def test_routed_local_part_in_a_virtual_domain_is_not_ours(strict):
     assert refused(strict, ROUTED_LOCAL_PART, "example.com") == []
 

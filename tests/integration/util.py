@@ -21,12 +21,21 @@ def program(name):
     raise FileNotFoundError(f"{name} is not built under {BUILDDIR}")
 
 
+_handed_out = set()
+
+
 def free_port(host="127.0.0.1"):
-    """Return a TCP port that is free on HOST right now."""
+    """Return a TCP port that is free on HOST right now and that this
+    process has not handed out before (the kernel may offer a port again
+    as soon as the probe socket is closed)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    while True:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def write_config(path, params):

@@ -356,9 +356,11 @@ static const struct {
 	    "a@virt.example d@virt.example b@virt.example c@remote.example" },
 	{ "", "anyone@catch.example", OK, ADDR_CLASS_ALIAS,
 	    "catchall@virt.example" },
+	/* An unmatched extension goes on to the alias results (Postfix's
+	   propagate_unmatched_extensions). */
 	{ "", "vip@catch.example", OK, ADDR_CLASS_ALIAS, "d@virt.example" },
 	{ "", "vip+tag@catch.example", OK, ADDR_CLASS_ALIAS,
-	    "d@virt.example" },
+	    "d+tag@virt.example" },
 	{ "", "a@old.example", OK, ADDR_CLASS_ALIAS, "a@virt.example" },
 	{ "", "zz@old.example", UNKNOWN, ADDR_CLASS_ALIAS, "v" },
 	{ "", "self@virt.example", OK, ADDR_CLASS_VIRTUAL,
@@ -385,7 +387,7 @@ static const struct {
 	{ "", "user@virt.example", OK, ADDR_CLASS_VIRTUAL,
 	    "real@virt.example" },
 	{ "", "user+ext@virt.example", OK, ADDR_CLASS_VIRTUAL,
-	    "real@virt.example" },
+	    "real+ext@virt.example" },
 	{ "recipient_delimiter =\n", "user+ext@virt.example", UNKNOWN,
 	    ADDR_CLASS_VIRTUAL, "v" },
 	/* Bare "user" keys only in local domains. */
