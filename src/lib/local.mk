@@ -9,4 +9,5 @@ src_lib_libdirmail_a_SOURCES = \
 	src/lib/str.c src/lib/str.h \
 	src/lib/tabescape.c src/lib/tabescape.h \
 	src/lib/tls.c src/lib/tls.h \
+	src/lib/worker.c src/lib/worker.h \
 	src/lib/xalloc.c src/lib/xalloc.h

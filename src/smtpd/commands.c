@@ -131,8 +131,10 @@ command_dispatch(struct session *s, char *line, bool more)
 		return;
 	}
 	before = s->errors;
+	s->cmd_count = cmd->count;
 	cmd->handler(s, args);
-	if (s->errors == before)
+	/* A command waiting for a lookup is counted when it is answered. */
+	if (s->errors == before && s->lookup == NULL)
 		s->count_ok[cmd->count]++;
 }
 
@@ -149,47 +151,12 @@ command_refuse(struct session *s, const char *stage, struct check_reply *r,
 	check_reply_clear(r);
 }
 
-/* Common part of HELO and EHLO: checks and state.  False: refused. */
-static bool
-command_hello(struct session *s, char *args, bool esmtp)
-{
-	struct check_state st;
-	struct check_reply r = { 0 };
-
-	if (*args == '\0') {
-		session_reply_error(s, "501 5.5.4 Syntax: %s hostname",
-		    esmtp ? "EHLO" : "HELO");
-		return false;
-	}
-	args[strcspn(args, " ")] = '\0';
-	session_reset(s);
-	free(s->helo);
-	s->helo = xstrdup(args);
-	s->esmtp = esmtp;
-	session_check_state(s, &st, NULL);
-	if (smtpd_check_helo(smtpd.checks, &st, &r) == 1) {
-		command_refuse(s, esmtp ? "EHLO" : "HELO", &r, NULL);
-		return false;
-	}
-	return true;
-}
-
-/* HELO name. */
+/* The EHLO reply: the extensions. */
 static void
-cmd_helo(struct session *s, char *args)
-{
-	if (command_hello(s, args, false))
-		session_reply(s, "250 %s", smtpd.hostname);
-}
-
-/* EHLO name: announce the extensions. */
-static void
-cmd_ehlo(struct session *s, char *args)
+command_ehlo_reply(struct session *s)
 {
 	char *mechs;
 
-	if (!command_hello(s, args, true))
-		return;
 	session_reply(s, "250-%s", smtpd.hostname);
 	session_reply(s, "250-PIPELINING");
 	if (smtpd.size_limit > 0)
@@ -209,6 +176,49 @@ cmd_ehlo(struct session *s, char *args)
 	session_reply(s, "250-DSN");
 	session_reply(s, "250-SMTPUTF8");
 	session_reply(s, "250 CHUNKING");
+}
+
+/* The HELO restrictions answered. */
+static void
+command_hello_checked(struct session *s, struct lookup *l)
+{
+	if (l->refused)
+		command_refuse(s, s->esmtp ? "EHLO" : "HELO", &l->reply, NULL);
+	else if (s->esmtp)
+		command_ehlo_reply(s);
+	else
+		session_reply(s, "250 %s", smtpd.hostname);
+}
+
+/* HELO and EHLO: a new greeting resets the transaction. */
+static void
+command_hello(struct session *s, char *args, bool esmtp)
+{
+	if (*args == '\0') {
+		session_reply_error(s, "501 5.5.4 Syntax: %s hostname",
+		    esmtp ? "EHLO" : "HELO");
+		return;
+	}
+	args[strcspn(args, " ")] = '\0';
+	session_reset(s);
+	free(s->helo);
+	s->helo = xstrdup(args);
+	s->esmtp = esmtp;
+	lookup_start(s, LK_HELO, NULL, command_hello_checked);
+}
+
+/* HELO name. */
+static void
+cmd_helo(struct session *s, char *args)
+{
+	command_hello(s, args, false);
+}
+
+/* EHLO name. */
+static void
+cmd_ehlo(struct session *s, char *args)
+{
+	command_hello(s, args, true);
 }
 
 /* Is ADDR pure ASCII? */
@@ -286,12 +296,22 @@ command_path_arg(char *args, const char *word)
 	return args + n;
 }
 
+/* The sender restrictions answered. */
+static void
+command_mail_checked(struct session *s, struct lookup *l)
+{
+	if (l->refused) {
+		command_refuse(s, "MAIL", &l->reply, NULL);
+		session_reset(s);
+		return;
+	}
+	session_reply(s, "250 2.1.0 Ok");
+}
+
 /* MAIL FROM:<address> [parameters]. */
 static void
 cmd_mail(struct session *s, char *args)
 {
-	struct check_state st;
-	struct check_reply r = { 0 };
 	unsigned long long size = 0;
 	const char *rest, *why;
 	char *path, *addr;
@@ -320,14 +340,7 @@ cmd_mail(struct session *s, char *args)
 		return;
 	}
 	s->has_mail = true;
-	session_check_state(s, &st, NULL);
-	if (s->port != PORT_PICKUP &&
-	    smtpd_check_mail(smtpd.checks, &st, &r) == 1) {
-		command_refuse(s, "MAIL", &r, NULL);
-		session_reset(s);
-		return;
-	}
-	session_reply(s, "250 2.1.0 Ok");
+	lookup_start(s, LK_MAIL, NULL, command_mail_checked);
 }
 
 /* Complete a bare local part.  False after replying. */
@@ -352,39 +365,6 @@ command_qualify(struct session *s, char **addr)
 	return true;
 }
 
-/* Check the recipient ADDR; fill *RES.  False after replying. */
-static bool
-command_rcpt_check(struct session *s, const char *addr,
-    struct rcpt_result *res)
-{
-	struct check_state st;
-	struct check_reply r = { 0 };
-	char *ext;
-
-	if (s->port != PORT_PICKUP) {
-		session_check_state(s, &st, addr);
-		if (smtpd_check_rcpt(smtpd.checks, &st, res, &r) == 0)
-			return true;
-		command_refuse(s, "RCPT", &r, addr);
-		return false;
-	}
-	/* Local submission: no restrictions; unknown users bounce later. */
-	if (resolve_recipient(smtpd.resolve, addr, res) == RCPT_TEMPFAIL) {
-		ext = addr_external(addr);
-		session_reply(s, "451 4.3.0 <%s>: Temporary lookup failure",
-		    ext);
-		free(ext);
-		rcpt_result_clear(res);
-		return false;
-	}
-	if (res->status != RCPT_OK) {
-		strv_free(&res->final);
-		res->final = xcalloc(2, sizeof(char *));
-		res->final[0] = xstrdup(addr);
-	}
-	return true;
-}
-
 /* Add an accepted recipient. */
 static void
 command_add_rcpt(struct session *s, char *orcpt, char *notify,
@@ -403,11 +383,36 @@ command_add_rcpt(struct session *s, char *orcpt, char *notify,
 	r->final = final;
 }
 
+/* The recipient restrictions answered: keep the recipient or not. */
+static void
+command_rcpt_checked(struct session *s, struct lookup *l)
+{
+	char *ext;
+
+	if (l->refused && l->pickup) {
+		ext = addr_external(s->rcpt_addr);
+		session_reply(s, "451 4.3.0 <%s>: Temporary lookup failure",
+		    ext);
+		free(ext);
+	} else if (l->refused)
+		command_refuse(s, "RCPT", &l->reply, s->rcpt_addr);
+	else {
+		command_add_rcpt(s, s->rcpt_orcpt, s->rcpt_notify,
+		    l->result.final);
+		l->result.final = NULL;
+		s->rcpt_orcpt = s->rcpt_notify = NULL;
+		session_reply(s, "250 2.1.5 Ok");
+	}
+	free(s->rcpt_addr);
+	free(s->rcpt_orcpt);
+	free(s->rcpt_notify);
+	s->rcpt_addr = s->rcpt_orcpt = s->rcpt_notify = NULL;
+}
+
 /* RCPT TO:<address> [parameters]. */
 static void
 cmd_rcpt(struct session *s, char *args)
 {
-	struct rcpt_result res = { 0 };
 	char *path, *addr, *orcpt = NULL, *notify = NULL;
 	const char *rest, *why;
 
@@ -431,20 +436,14 @@ cmd_rcpt(struct session *s, char *args)
 		return;
 	}
 	if (!command_qualify(s, &addr) ||
-	    esmtp_rcpt_params(s, (char *)rest, &orcpt, &notify) < 0 ||
-	    !command_rcpt_check(s, addr, &res)) {
+	    esmtp_rcpt_params(s, (char *)rest, &orcpt, &notify) < 0) {
 		free(addr);
-		free(orcpt);
-		free(notify);
 		return;
 	}
-	if (orcpt == NULL)
-		orcpt = xstrdup(addr);
-	command_add_rcpt(s, orcpt, notify, res.final);
-	res.final = NULL;
-	rcpt_result_clear(&res);
-	free(addr);
-	session_reply(s, "250 2.1.5 Ok");
+	s->rcpt_addr = addr;
+	s->rcpt_orcpt = orcpt != NULL ? orcpt : xstrdup(addr);
+	s->rcpt_notify = notify;
+	lookup_start(s, LK_RCPT, addr, command_rcpt_checked);
 }
 
 /* DATA. */
@@ -487,30 +486,13 @@ cmd_quit(struct session *s, char *args)
 	session_close(s);
 }
 
-/* VRFY address: 252 unless disable_vrfy_command = no. */
+/* The recipient tables answered a VRFY. */
 static void
-cmd_vrfy(struct session *s, char *args)
+command_vrfy_checked(struct session *s, struct lookup *l)
 {
-	struct rcpt_result res = { 0 };
-	const char *rest, *why;
-	char *addr, *ext;
+	char *ext = addr_external(l->rcpt);
 
-	if (*args == '\0') {
-		session_reply_error(s, "501 5.5.4 Syntax: VRFY address");
-		return;
-	}
-	if (smtpd.vrfy_disabled) {
-		session_reply(s, "252 2.0.0 Send some mail, I'll try my best");
-		return;
-	}
-	if (addr_parse_path(args, false, true, &addr, &rest, &why) < 0 ||
-	    !command_qualify(s, &addr)) {
-		session_reply_error(s, "501 5.1.3 Bad recipient address "
-		    "syntax");
-		return;
-	}
-	ext = addr_external(addr);
-	switch (resolve_recipient(smtpd.resolve, addr, &res)) {
+	switch (l->result.status) {
 	case RCPT_OK:
 		session_reply(s, "252 2.0.0 <%s>", ext);
 		break;
@@ -522,8 +504,31 @@ cmd_vrfy(struct session *s, char *args)
 		session_reply(s, "451 4.3.0 <%s>: Temporary lookup failure",
 		    ext);
 	}
-	rcpt_result_clear(&res);
 	free(ext);
+}
+
+/* VRFY address: 252 unless disable_vrfy_command = no. */
+static void
+cmd_vrfy(struct session *s, char *args)
+{
+	const char *rest, *why;
+	char *addr;
+
+	if (*args == '\0') {
+		session_reply_error(s, "501 5.5.4 Syntax: VRFY address");
+		return;
+	}
+	if (smtpd.vrfy_disabled) {
+		session_reply(s, "252 2.0.0 Send some mail, I'll try my best");
+		return;
+	}
+	if (addr_parse_path(args, false, true, &addr, &rest, &why) < 0) {
+		session_reply_error(s, "501 5.1.3 Bad recipient address "
+		    "syntax");
+		return;
+	}
+	if (command_qualify(s, &addr))
+		lookup_start(s, LK_VRFY, addr, command_vrfy_checked);
 	free(addr);
 }
 

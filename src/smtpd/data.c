@@ -452,28 +452,48 @@ data_open(struct session *s)
 	return NULL;
 }
 
-/* May the message text start?  Returns NULL and the queue file is open,
-   or the refusal (allocated, logged, counted as an error by the caller). */
+/* Is there a transaction with recipients?  NULL, or the refusal
+   (allocated). */
 static char *
-data_refusal(struct session *s, const char *stage)
+data_sequence(const struct session *s)
 {
-	struct check_state st;
-	struct check_reply r = { 0 };
+	if (s->has_mail && s->n_rcpts > 0)
+		return NULL;
+	return xstrdup(s->has_mail && s->rcpt_tries > 0 ?
+	    "554 5.5.1 Error: no valid recipients" :
+	    "503 5.5.1 Error: need RCPT command");
+}
+
+/* The data restrictions answered: open the queue file.  NULL, or the
+   refusal (allocated, logged). */
+static char *
+data_checked_open(struct session *s, struct lookup *l, const char *stage)
+{
 	char *text;
 
-	if (!s->has_mail || s->n_rcpts == 0)
-		return xstrdup(s->has_mail && s->rcpt_tries > 0 ?
-		    "554 5.5.1 Error: no valid recipients" :
-		    "503 5.5.1 Error: need RCPT command");
-	session_check_state(s, &st, NULL);
-	if (s->port != PORT_PICKUP &&
-	    smtpd_check_data(smtpd.checks, &st, &r) == 1) {
-		text = xasprintf("%d %s %s", r.code, r.dsn, r.text);
-		session_log_reject(s, stage, text, NULL);
-		check_reply_clear(&r);
-		return text;
+	if (!l->refused)
+		return data_open(s);
+	text = xasprintf("%d %s %s", l->reply.code, l->reply.dsn,
+	    l->reply.text);
+	session_log_reject(s, stage, text, NULL);
+	return text;
+}
+
+/* DATA may go on: ask for the text. */
+static void
+data_checked(struct session *s, struct lookup *l)
+{
+	char *refusal;
+
+	if ((refusal = data_checked_open(s, l, "DATA")) != NULL) {
+		session_reply_error(s, "%s", refusal);
+		free(refusal);
+		return;
 	}
-	return data_open(s);
+	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	s->data_state = D_BOL;
+	s->bol_crlf = true;
+	s->state = S_DATA;
 }
 
 /* DATA. */
@@ -490,15 +510,12 @@ data_start(struct session *s, char *args)
 		session_reply_error(s, "503 5.5.1 Error: DATA after BDAT");
 		return;
 	}
-	if ((refusal = data_refusal(s, "DATA")) != NULL) {
+	if ((refusal = data_sequence(s)) != NULL) {
 		session_reply_error(s, "%s", refusal);
 		free(refusal);
 		return;
 	}
-	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	s->data_state = D_BOL;
-	s->bol_crlf = true;
-	s->state = S_DATA;
+	lookup_start(s, LK_DATA, NULL, data_checked);
 }
 
 /* Parse "SIZE [LAST]".  0, or -1 when malformed. */
@@ -519,6 +536,17 @@ bdat_parse(char *args, unsigned long long *size_r, bool *last_r)
 	return *end == '\0' || *last_r ? 0 : -1;
 }
 
+/* The first chunk's restrictions answered: read the chunk. */
+static void
+bdat_checked(struct session *s, struct lookup *l)
+{
+	if ((s->bdat_reply = data_checked_open(s, l, "BDAT")) != NULL)
+		s->bdat_discard = true;
+	else
+		s->bdat_started = true;
+	s->state = S_BDAT;
+}
+
 /* BDAT SIZE [LAST]. */
 void
 bdat_start(struct session *s, char *args)
@@ -534,14 +562,16 @@ bdat_start(struct session *s, char *args)
 	}
 	s->bdat_left = size;
 	s->bdat_last = last;
-	s->state = S_BDAT;
-	if (s->bdat_discard || s->bdat_started)
-		return;
-	/* Refused before the text: the chunk is read and dropped, and the
-	   refusal is the reply to it (and to the chunks after it). */
-	if ((s->bdat_reply = data_refusal(s, "BDAT")) != NULL) {
-		s->bdat_discard = true;
+	if (s->bdat_discard || s->bdat_started) {
+		s->state = S_BDAT;
 		return;
 	}
-	s->bdat_started = true;
+	/* Refused before the text: the chunk is read and dropped, and the
+	   refusal is the reply to it (and to the chunks after it). */
+	if ((s->bdat_reply = data_sequence(s)) != NULL) {
+		s->bdat_discard = true;
+		s->state = S_BDAT;
+		return;
+	}
+	lookup_start(s, LK_DATA, NULL, bdat_checked);
 }

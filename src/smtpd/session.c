@@ -46,6 +46,7 @@ static void session_run(evutil_socket_t fd, short what, void *arg);
 static void
 session_free(struct session *s)
 {
+	lookup_forget(s);
 	sasl_abort(s);
 	data_abort(s);
 	session_reset(s);
@@ -62,6 +63,9 @@ session_free(struct session *s)
 	free(s->sasl_method);
 	free(s->reject_all);
 	free(s->pending);
+	free(s->rcpt_addr);
+	free(s->rcpt_orcpt);
+	free(s->rcpt_notify);
 	free(s->rcpts);
 	free(s);
 }
@@ -193,13 +197,32 @@ session_bev(struct session *s, int fd)
 	return true;
 }
 
+/* The client checks answered: apply the limits and greet. */
+static void
+session_accepted(struct session *s, struct lookup *l)
+{
+	s->trusted = l->trusted;
+	s->rate_exempt = l->exempt;
+	if (!session_limits(s)) {
+		session_close(s);
+		return;
+	}
+	if (l->refused) {
+		s->reject_all = xasprintf("%d %s %s", l->reply.code,
+		    l->reply.dsn, l->reply.text);
+		session_log_reject(s, "CONNECT", s->reject_all, NULL);
+	}
+	bufferevent_set_timeouts(s->bev, &(struct timeval){ smtpd.timeout, 0 },
+	    &(struct timeval){ smtpd.timeout, 0 });
+	session_reply(s, "220 %s", smtpd.banner);
+	bufferevent_enable(s->bev, EV_WRITE);
+}
+
 /* Start a session for the connection FD. */
 void
 session_accept(int fd, enum smtpd_port port)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
-	struct check_state st;
-	struct check_reply r = { 0 };
 
 	s->port = port;
 	s->state = S_CMD;
@@ -214,25 +237,7 @@ session_accept(int fd, enum smtpd_port port)
 		return;
 	}
 	log_info("connect from %s", s->client_id);
-	s->trusted = port == PORT_PICKUP ||
-	    smtpd_check_mynetworks(smtpd.checks, s->client_addr);
-	s->rate_exempt = smtpd_check_rate_exempt(smtpd.checks,
-	    s->client_addr);
-	if (!session_limits(s)) {
-		session_close(s);
-		return;
-	}
-	bufferevent_set_timeouts(s->bev, &(struct timeval){ smtpd.timeout, 0 },
-	    &(struct timeval){ smtpd.timeout, 0 });
-	session_check_state(s, &st, NULL);
-	if (port != PORT_PICKUP &&
-	    smtpd_check_connect(smtpd.checks, &st, &r) == 1) {
-		s->reject_all = xasprintf("%d %s %s", r.code, r.dsn, r.text);
-		session_log_reject(s, "CONNECT", s->reject_all, NULL);
-		check_reply_clear(&r);
-	}
-	session_reply(s, "220 %s", smtpd.banner);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	lookup_start(s, LK_CONNECT, NULL, session_accepted);
 }
 
 /* Queue the line FMT... for the client (or hold it during a delay). */
@@ -374,20 +379,6 @@ session_reset(struct session *s)
 	s->smtputf8 = s->body_8bit = false;
 	s->bdat_started = s->bdat_discard = false;
 	s->data_error = NULL;
-}
-
-/* Fill a check_state for the restriction engine. */
-void
-session_check_state(const struct session *s, struct check_state *st,
-    const char *rcpt)
-{
-	st->client_name = s->client_name;
-	st->client_addr = s->client_addr;
-	st->helo = s->helo;
-	st->sender = s->has_mail ? s->sender : NULL;
-	st->recipient = rcpt;
-	st->sasl_username = s->sasl_username;
-	st->unauth_pipelining = s->unauth_pipelining;
 }
 
 /* The protocol name for logs and Received: headers. */

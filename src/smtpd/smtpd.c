@@ -196,6 +196,7 @@ main(int argc, char **argv)
 	settings_tables(cfg);
 	if ((smtpd.base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
+	lookup_init();
 	smtpd.committer = queue_committer_new(smtpd.base,
 	    SMTPD_COMMIT_THREADS);
 	if (smtpd.sasl_enable || *cfg_list(cfg, "submission_listen") != NULL ||
@@ -207,6 +208,7 @@ main(int argc, char **argv)
 	daemon_run(smtpd.base);
 	auth_client_free(&smtpd.auth);
 	queue_committer_free(&smtpd.committer);
+	lookup_deinit();
 	smtpd_checks_free(&smtpd.checks);
 	resolve_free(&smtpd.resolve);
 	anvil_free(&smtpd.anvil);

@@ -12,6 +12,7 @@
  *	esmtp.c		MAIL and RCPT parameters (SIZE, BODY, DSN, ...)
  *	data.c		DATA and BDAT: the message into the queue file
  *	sasl.c		AUTH through the Dovecot auth protocol
+ *	lookup.c	restriction checks in the lookup thread
  */
 
 #include <stdbool.h>
@@ -93,6 +94,36 @@ enum smtpd_count {
 	CNT_UNKNOWN, CNT_MAX
 };
 
+/* What a lookup is about. */
+enum lookup_kind {
+	LK_CONNECT,	/* mynetworks, rate-limit exceptions, client checks */
+	LK_HELO,
+	LK_MAIL,
+	LK_RCPT,	/* checks and the recipient's expansion */
+	LK_DATA,
+	LK_VRFY,	/* the recipient's validity only */
+};
+
+struct session;
+
+/* One question for the lookup thread, with copies of what it needs. */
+struct lookup {
+	struct session *s;		/* NULL once the session is gone */
+	enum lookup_kind kind;
+	bool pickup;			/* the local pickup socket */
+	struct check_state st;		/* points at the copies below */
+	char *client_name, *client_addr, *helo, *sender, *rcpt;
+	char *sasl_username;
+	void (*then)(struct session *s, struct lookup *l);
+	enum smtpd_count count;		/* the command, for the log counts */
+	/* The answer. */
+	bool trusted, exempt;		/* LK_CONNECT */
+	int refused;			/* 1: REPLY holds the refusal (for a
+					   pickup LK_RCPT: a table failed) */
+	struct check_reply reply;
+	struct rcpt_result result;	/* LK_RCPT, LK_VRFY */
+};
+
 /* One accepted recipient. */
 struct session_rcpt {
 	char *orcpt;		/* "rfc822;addr" (DSN ORCPT) or as given */
@@ -124,6 +155,8 @@ struct session {
 	bool esmtp;
 	char *sasl_username, *sasl_method;
 	struct auth_client_request *auth_req;
+	struct lookup *lookup;		/* the question being answered */
+	char *rcpt_addr, *rcpt_orcpt, *rcpt_notify;	/* RCPT in progress */
 	bool unauth_pipelining;		/* the command being handled */
 	char *reject_all;		/* connect-time refusal (no delay) */
 	char *pending;			/* replies held during an error sleep */
@@ -153,6 +186,7 @@ struct session {
 	bool bol_crlf;			/* data.c: the line began after CRLF */
 
 	unsigned errors, junk;
+	enum smtpd_count cmd_count;	/* the command being handled */
 	unsigned count_ok[CNT_MAX], count_all[CNT_MAX];
 };
 
@@ -179,9 +213,6 @@ void session_reset(struct session *s);
    proto=ESMTP helo=<h>". */
 void session_log_reject(struct session *s, const char *stage,
     const char *reply, const char *rcpt);
-/* Fill a check_state from S. */
-void session_check_state(const struct session *s, struct check_state *st,
-    const char *rcpt);
 /* "SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA". */
 const char *session_protocol(const struct session *s);
 /* The TLS upgrade after "220 Ready to start TLS". */
@@ -217,6 +248,19 @@ void bdat_start(struct session *s, char *args);
 bool data_input(struct session *s);
 /* Drop a message being received (connection lost, RSET). */
 void data_abort(struct session *s);
+
+/* lookup.c */
+
+/* Start and stop the lookup thread. */
+void lookup_init(void);
+void lookup_deinit(void);
+/* Pause S, answer KIND for it (about RCPT for LK_RCPT and LK_VRFY) in
+   the lookup thread, then call THEN(S, L) in the loop with S in S_CMD;
+   S reads input again afterwards unless THEN paused or closed it. */
+void lookup_start(struct session *s, enum lookup_kind kind, const char *rcpt,
+    void (*then)(struct session *s, struct lookup *l));
+/* Drop the answer S waits for (S goes away). */
+void lookup_forget(struct session *s);
 
 /* sasl.c */
 

@@ -7,7 +7,8 @@ inetorgperson and schema/dirmail.ldif), the demo directory of
 tests/fixtures/*.ldif, and slapd listening on 127.0.0.1 only:
 ldap://, ldaps:// and ldapi://.
 
-In pytest: the session fixture "slapd" (a started Slapd) and "ldap_ca"
+In pytest: the session fixture "slapd" (a started Slapd), "private_slapd"
+(one per test) and "ldap_ca"
 (the test CA's path).  From the command line:
 
     python3 tests/integration/slapd_fixture.py start DIR
@@ -37,7 +38,7 @@ except ImportError:  # the command line does not need pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from util import free_port  # noqa: E402
 
-__all__ = ["Slapd", "slapd", "ldap_ca"]
+__all__ = ["Slapd", "slapd", "ldap_ca", "private_slapd"]
 
 SRCDIR = pathlib.Path(__file__).resolve().parents[2]
 SLAPD = "/usr/sbin/slapd"
@@ -380,6 +381,19 @@ if pytest is not None:
     def ldap_ca(slapd):
         """The path of the CA that signed the test slapd's certificate."""
         return slapd.ca_file
+
+    @pytest.fixture
+    def private_slapd(tmp_path):
+        """A slapd of the test's own, for tests that stop or freeze (SIGSTOP)
+        the server; it is thawed and stopped afterwards."""
+        server = Slapd(tmp_path / "private-slapd")
+        server.start()
+        yield server
+        try:
+            os.kill(server.pid, signal.SIGCONT)
+        except (ProcessLookupError, TypeError):
+            pass
+        server.stop()
 
 
 if __name__ == "__main__":

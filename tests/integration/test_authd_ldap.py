@@ -252,17 +252,6 @@ def test_a_stuck_server_does_not_hold_up_other_logins(conf, slapd,
     assert min(r[i][1] for i in (0, 1)) >= 4000
 
 
-@pytest.fixture
-def private_slapd(tmp_path):
-    server = Slapd(tmp_path / "slapd")
-    server.start()
-    yield server
-    try:
-        os.kill(server.pid, signal.SIGCONT)
-    except (ProcessLookupError, TypeError):
-        pass
-    server.stop()
-
 
 def test_a_frozen_slapd_times_out_while_another_answers(conf, slapd,
                                                          private_slapd):

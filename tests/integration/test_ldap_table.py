@@ -44,18 +44,6 @@ def table(tmp_path, slapd):
     return make
 
 
-@pytest.fixture
-def private_slapd(tmp_path):
-    """A slapd of its own, for tests that stop or freeze the server."""
-    server = Slapd(tmp_path / "slapd")
-    server.start()
-    yield server
-    try:
-        os.kill(server.pid, signal.SIGCONT)
-    except (ProcessLookupError, TypeError):
-        pass
-    server.stop()
-
 
 def query(spec, key):
     r = ctl("map", "query", spec, key)
