@@ -280,7 +280,7 @@ ldap_close(struct map *map)
 
 const struct map_driver map_driver_ldap = {
 	.type = "ldap",
-	.flags = 0,
+	.flags = MAP_DRV_BLOCKING,
 	.open = ldap_open,
 	.lookup = ldap_lookup,
 	.close = ldap_close,

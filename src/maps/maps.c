@@ -59,6 +59,16 @@ spec_driver(const char *spec, char **error_r)
 	return drv;
 }
 
+/* Open tables whose lookups may block. */
+static unsigned map_blocking_count;
+
+/* Is a table open whose lookups may block? */
+bool
+map_blocking_open(void)
+{
+	return map_blocking_count > 0;
+}
+
 /* Open the table SPEC with its driver. */
 int
 map_open(const char *spec, struct map **map_r, char **error_r)
@@ -82,6 +92,8 @@ map_open(const char *spec, struct map **map_r, char **error_r)
 		map_close(&map);
 		return -1;
 	}
+	if (drv->flags & MAP_DRV_BLOCKING)
+		map_blocking_count++;
 	*map_r = map;
 	return 0;
 }
@@ -166,6 +178,8 @@ map_close(struct map **mapp)
 
 	if (map == NULL)
 		return;
+	if (map->drv != NULL && (map->drv->flags & MAP_DRV_BLOCKING))
+		map_blocking_count--;
 	if (map->drv != NULL && map->drv->close != NULL)
 		map->drv->close(map);
 	free(map->spec);

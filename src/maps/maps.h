@@ -22,6 +22,8 @@ struct map;
 #define MAP_DRV_NO_FOLD	0x01	/* keys are passed as given (regexp, cidr) */
 #define MAP_DRV_PATTERN	0x02	/* keys are matched, not looked up:
 				   map_lookup_addr() does one lookup */
+#define MAP_DRV_BLOCKING 0x04	/* a lookup may wait on a network server
+				   (ldap): keep it off event loops */
 
 /* A table driver: one static const instance per type. */
 struct map_driver {
@@ -75,6 +77,10 @@ void map_close(struct map **map);
 /* Record a temporary failure's message on MAP (used by drivers). */
 void map_set_error(struct map *map, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* True while a table whose driver has MAP_DRV_BLOCKING is open in this
+   process: its lookups belong in a thread of their own. */
+bool map_blocking_open(void);
 
 /* Return the driver for TYPE, or NULL. */
 const struct map_driver *map_driver_find(const char *type);

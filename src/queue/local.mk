@@ -7,7 +7,8 @@ src_queue_libqueue_a_SOURCES = \
 	src/queue/qfile.c \
 	src/queue/qread.c \
 	src/queue/qcommit.c \
-	src/queue/qdir.c
+	src/queue/qdir.c \
+	src/queue/qspare.c
 src_queue_libqueue_a_CFLAGS = $(AM_CFLAGS) -pthread
 QUEUE_LIBS = src/queue/libqueue.a
 QUEUE_LDFLAGS = -pthread

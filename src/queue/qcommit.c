@@ -256,6 +256,9 @@ qc_worker(void *arg)
 		qc->todo.head = job->next;
 		if (qc->todo.head == NULL)
 			qc->todo.tail = NULL;
+		/* Alone from here: a failed job goes to the done list as a
+		   chain of one, and must not drag the queue behind it. */
+		job->next = NULL;
 		qc_run_job_locked(qc, job);
 	}
 	pthread_mutex_unlock(&qc->lock);

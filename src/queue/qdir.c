@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -80,6 +81,16 @@ qdir_own(const char *path, uid_t uid, gid_t gid, char **error_r)
 	return 0;
 }
 
+/* The counter that keeps ids made in the same microsecond apart. */
+static unsigned int queue_id_counter;
+
+/* Start the counter at a value of this process's own. */
+static void
+queue_id_seed(void)
+{
+	queue_id_counter = (unsigned int)getpid() * 2654435761u;
+}
+
 /* Make QUEUE_DIR/NAME with MODE and give it to UID/GID. */
 static int
 qdir_entry(const char *queue_dir, const char *name, mode_t mode, bool fifo,
@@ -116,13 +127,14 @@ queue_dirs_create(const char *queue_dir, uid_t uid, gid_t gid,
 void
 queue_id_new(char *id)
 {
-	static unsigned int counter;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct timeval tv;
 	unsigned int mix;
 
-	if (counter == 0)
-		counter = (unsigned int)getpid() * 2654435761u;
-	mix = counter++ & 0xfffff;
+	/* Ids are made in more than one thread (queue_spares_new()). */
+	pthread_once(&once, queue_id_seed);
+	mix = __atomic_fetch_add(&queue_id_counter, 1, __ATOMIC_RELAXED) &
+	    0xfffff;
 	gettimeofday(&tv, NULL);
 	snprintf(id, QUEUE_ID_MAX + 1, "%08llX%05lX%05X",
 	    (unsigned long long)tv.tv_sec & 0xffffffffULL,

@@ -58,6 +58,21 @@ int queue_file_create(const char *queue_dir, struct queue_file **qf_r,
     char **error_r);
 
 /* The queue id of QF; valid until QF is freed, aborted or committed. */
+/*
+ * A pool of up to MAX queue files created ahead of need by a worker
+ * thread, in QUEUE_DIR/incoming, so that taking one does not wait on the
+ * file system.  Use it from BASE's loop thread only.
+ */
+struct queue_spares;
+struct queue_spares *queue_spares_new(struct event_base *base,
+    const char *queue_dir, unsigned max);
+/* A new queue file, as queue_file_create() makes it: a spare when one is
+   ready, else made now.  0, or -1 with *ERROR_R. */
+int queue_spares_take(struct queue_spares *sp, struct queue_file **qf_r,
+    char **error_r);
+/* Remove the spares and free the pool.  NULLs *SP. */
+void queue_spares_free(struct queue_spares **sp);
+
 const char *queue_file_id(const struct queue_file *qf);
 
 /*

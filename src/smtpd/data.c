@@ -85,6 +85,38 @@ out_byte(struct data_out *o, unsigned char c)
 	o->buf[o->n++] = c;
 }
 
+/* Add N bytes of line text at P (no CR or LF among them). */
+static void
+out_run(struct data_out *o, const unsigned char *p, size_t n)
+{
+	struct session *s = o->s;
+	size_t room;
+
+	s->msg_bytes += n;
+	if (smtpd.size_limit > 0 && s->msg_bytes > smtpd.size_limit &&
+	    s->data_error == NULL)
+		s->data_error = "552 5.3.4 Message size exceeds fixed limit";
+	if (s->in_header) {
+		s->header_bytes += n;
+		s->header_nl += (int)n;
+		if (s->header_bytes > smtpd.header_limit &&
+		    s->data_error == NULL)
+			s->data_error = "552 5.3.4 Message header size "
+			    "exceeds limit";
+	}
+	while (n > 0) {
+		if (o->n == sizeof(o->buf))
+			out_flush(o);
+		room = sizeof(o->buf) - o->n;
+		if (room > n)
+			room = n;
+		memcpy(o->buf + o->n, p, room);
+		o->n += room;
+		p += room;
+		n -= room;
+	}
+}
+
 /* Add the bytes P. */
 static void
 out_str(struct data_out *o, const char *p)
@@ -243,6 +275,17 @@ data_finish(struct session *s)
 	queue_file_commit(smtpd.committer, &s->qf, data_committed, s);
 }
 
+/* The length of the run at P (N bytes) before the first CR or LF. */
+static size_t
+data_text_run(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++)
+		;
+	return i;
+}
+
 /* Feed DATA input.  Returns false when more input is needed. */
 static bool
 data_input_data(struct session *s)
@@ -255,8 +298,17 @@ data_input_data(struct session *s)
 
 	while ((len = evbuffer_get_contiguous_space(in)) > 0) {
 		p = evbuffer_pullup(in, (ev_ssize_t)len);
-		for (i = 0; i < len && r == 0; i++)
+		for (i = 0; i < len && r == 0; i++) {
+			if (s->data_state == D_TEXT) {
+				/* The common case: a run of line text. */
+				size_t run = data_text_run(p + i, len - i);
+
+				out_run(&o, p + i, run);
+				if ((i += run) == len)
+					break;
+			}
 			r = data_byte(s, &o, p[i]);
+		}
 		evbuffer_drain(in, i);
 		if (r != 0)
 			break;
@@ -430,7 +482,7 @@ data_open(struct session *s)
 	struct data_out o = { .s = s };
 	char *error;
 
-	if (queue_file_create(smtpd.queue_dir, &s->qf, &error) < 0) {
+	if (queue_spares_take(smtpd.spares, &s->qf, &error) < 0) {
 		log_warning("cannot create a queue file: %s", error);
 		free(error);
 		return xstrdup("451 4.3.0 Error: queue file write error");

@@ -14,15 +14,20 @@
 #include "lib/str.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
+#include "maps/maps.h"
 #include "smtpd/smtpd.h"
 
+/* The lookup thread; NULL when no open table can block (only files
+   and local databases): then lookups run in the loop, sparing a thread
+   hop per command. */
 static struct worker *lookup_worker;
 
-/* Start the lookup thread. */
+/* Start the lookup thread when a table may wait on a server. */
 void
 lookup_init(void)
 {
-	lookup_worker = worker_new(smtpd.base, 1);
+	if (map_blocking_open())
+		lookup_worker = worker_new(smtpd.base, 1);
 }
 
 /* Stop it (lookups in flight finish first). */
@@ -157,6 +162,15 @@ lookup_start(struct session *s, enum lookup_kind kind, const char *rcpt,
 	l->st.recipient = l->rcpt;
 	l->st.sasl_username = l->sasl_username;
 	l->st.unauth_pipelining = s->unauth_pipelining;
+	if (lookup_worker == NULL) {
+		/* Nothing can block: answer at once. */
+		lookup_run(l);
+		l->then(s, l);
+		if (kind == LK_CONNECT && s->state == S_CMD)
+			session_resume(s, S_CMD);
+		lookup_free(l);
+		return;
+	}
 	s->lookup = l;
 	session_pause(s);
 	worker_submit(lookup_worker, lookup_run, lookup_done, l);

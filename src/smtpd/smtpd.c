@@ -36,6 +36,8 @@
 
 /* Worker threads that fsync queue files. */
 #define SMTPD_COMMIT_THREADS	4
+/* Queue files created ahead of need. */
+#define SMTPD_SPARE_FILES	32
 
 struct smtpd_server smtpd;
 
@@ -197,6 +199,8 @@ main(int argc, char **argv)
 	if ((smtpd.base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
 	lookup_init();
+	smtpd.spares = queue_spares_new(smtpd.base, smtpd.queue_dir,
+	    SMTPD_SPARE_FILES);
 	smtpd.committer = queue_committer_new(smtpd.base,
 	    SMTPD_COMMIT_THREADS);
 	if (smtpd.sasl_enable || *cfg_list(cfg, "submission_listen") != NULL ||
@@ -208,6 +212,7 @@ main(int argc, char **argv)
 	daemon_run(smtpd.base);
 	auth_client_free(&smtpd.auth);
 	queue_committer_free(&smtpd.committer);
+	queue_spares_free(&smtpd.spares);
 	lookup_deinit();
 	smtpd_checks_free(&smtpd.checks);
 	resolve_free(&smtpd.resolve);

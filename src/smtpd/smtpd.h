@@ -30,6 +30,7 @@ struct anvil;
 struct auth_client;
 struct queue_committer;
 struct queue_file;
+struct queue_spares;
 
 /* Which listener a connection came in on. */
 enum smtpd_port {
@@ -73,6 +74,7 @@ struct smtpd_server {
 	struct anvil *anvil;
 	struct auth_client *auth;	/* NULL: SASL off everywhere */
 	struct queue_committer *committer;
+	struct queue_spares *spares;	/* queue files made ahead */
 };
 
 extern struct smtpd_server smtpd;

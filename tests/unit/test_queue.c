@@ -534,6 +534,47 @@ test_fsync_error(void **state)
 	}
 }
 
+#define N_MIXED 20
+
+/*
+ * Commits queued behind each other where some fail (their file vanished
+ * before the rename): the failures are reported alone, the others still
+ * commit, and nothing is reported twice or lost.
+ */
+static void
+test_failures_among_many(void **state)
+{
+	static char ids[N_MIXED][QUEUE_ID_MAX + 1];
+	static struct result r[N_MIXED];
+	struct queue_file *qf;
+	char *path;
+	int i;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < N_MIXED; i++) {
+		qf = create_or_fail();
+		snprintf(ids[i], sizeof(ids[i]), "%s", queue_file_id(qf));
+		small_envelope(qf, "s@example.org");
+		if (i % 5 == 0) {
+			path = incoming(ids[i], 1);
+			assert_int_equal(unlink(path), 0);
+			free(path);
+		}
+		queue_file_commit(qc, &qf, on_commit, &r[i]);
+	}
+	run_until(n_done + N_MIXED);
+	for (i = 0; i < N_MIXED; i++) {
+		assert_int_equal(r[i].called, 1);
+		assert_int_equal(r[i].status, i % 5 == 0 ? -1 : 0);
+		if (i % 5 == 0) {
+			assert_non_null(strstr(r[i].error, "rename: "));
+			free(r[i].error);
+		}
+	}
+	assert_int_equal(count_incoming(), N_MIXED - N_MIXED / 5);
+}
+
 /* Commit a valid file and return its path (free it). */
 static char *
 valid_file(void)
@@ -1203,6 +1244,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_no_forging, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_failures_among_many, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_error, setup,
 		    teardown),
