@@ -193,6 +193,24 @@ smtpd_check_rate_exempt(const struct smtpd_checks *c, const char *addr)
 	return check_netlist_match(&c->exceptions, addr) == 1;
 }
 
+/* reject_unknown_sender_domain and reject_unknown_recipient_domain ask
+   the DNS. */
+static int r_unknown_sender_domain(struct ctx *x, const struct restriction *r);
+static int r_unknown_rcpt_domain(struct ctx *x, const struct restriction *r);
+
+bool
+smtpd_checks_use_dns(const struct smtpd_checks *c)
+{
+	size_t l, i;
+
+	for (l = 0; l < L_COUNT; l++)
+		for (i = 0; i < c->lists[l].n; i++)
+			if (c->lists[l].v[i].def->fn == r_unknown_sender_domain ||
+			    c->lists[l].v[i].def->fn == r_unknown_rcpt_domain)
+				return true;
+	return false;
+}
+
 /* permit. */
 static int
 r_permit(struct ctx *x, const struct restriction *r)

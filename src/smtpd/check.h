@@ -94,6 +94,10 @@ int smtpd_check_data(struct smtpd_checks *c, const struct check_state *s,
 /* Return permit_mynetworks' answer for ADDR (a table error: false). */
 bool smtpd_check_mynetworks(const struct smtpd_checks *c, const char *addr);
 
+/* Do the restriction lists ask the DNS (reject_unknown_*_domain)?  Such
+   checks may wait seconds for an answer. */
+bool smtpd_checks_use_dns(const struct smtpd_checks *c);
+
 /* Is ADDR in smtpd_client_event_limit_exceptions? (A table error: no.) */
 bool smtpd_check_rate_exempt(const struct smtpd_checks *c, const char *addr);
 

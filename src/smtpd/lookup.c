@@ -1,6 +1,7 @@
 /*
  * Restriction checks and table lookups off the event loop.  They may wait
- * on a directory (ldap: tables, NSS), so they run in one lookup thread;
+ * on a directory (ldap: tables) or the DNS, so they run in one lookup
+ * thread;
  * the session waits (reading no input) and goes on in the loop once the
  * answer is there.  Every table is used from that thread only, one lookup
  * at a time, so the table drivers need not be thread-safe.
@@ -22,11 +23,12 @@
    hop per command. */
 static struct worker *lookup_worker;
 
-/* Start the lookup thread when a table may wait on a server. */
+/* Start the lookup thread when a table or a DNS check may wait on a
+   server. */
 void
 lookup_init(void)
 {
-	if (map_blocking_open())
+	if (map_blocking_open() || smtpd_checks_use_dns(smtpd.checks))
 		lookup_worker = worker_new(smtpd.base, 1);
 }
 
