@@ -194,7 +194,24 @@ qc_group_sync_locked(struct queue_committer *qc, struct qc_job *job)
 	dir->syncing = false;
 }
 
-/* fsync, close and rename the file of JOB; false if a step failed. */
+/* Give the anonymous file FD of JOB its name.  0, or -1 (recorded). */
+static int
+qc_link(struct qc_job *job, int fd)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, queue_file_path(job->qf),
+	    AT_SYMLINK_FOLLOW) < 0) {
+		qc_fail(job, "link", errno);
+		return -1;
+	}
+	job->renamed = true;
+	return 0;
+}
+
+/* fsync, close and name the file of JOB (a rename, or a link for an
+   anonymous file); false if a step failed. */
 static bool
 qc_file_steps(struct qc_job *job)
 {
@@ -209,11 +226,15 @@ qc_file_steps(struct qc_job *job)
 			return false;
 		}
 	}
+	if (queue_file_tmp_path(qf) == NULL && qc_link(job, fd) < 0)
+		return false;
 	queue_file_forget_fd(qf);
 	if (close(fd) < 0 && errno != EINTR) {
 		qc_fail(job, "close", errno);
 		return false;
 	}
+	if (job->renamed)
+		return true;
 	if (rename(queue_file_tmp_path(qf), queue_file_path(qf)) < 0) {
 		qc_fail(job, "rename", errno);
 		return false;
@@ -230,7 +251,7 @@ qc_run_job_locked(struct queue_committer *qc, struct qc_job *job)
 
 	pthread_mutex_unlock(&qc->lock);
 	ok = qc_file_steps(job);
-	if (!ok)
+	if (!ok && queue_file_tmp_path(job->qf) != NULL)
 		unlink(queue_file_tmp_path(job->qf));
 	pthread_mutex_lock(&qc->lock);
 	if (ok)

@@ -24,11 +24,15 @@
 #include "queue/queue_int.h"
 
 #define QF_BUF_SIZE	(64 * 1024)
+
+/* Anonymous (O_TMPFILE) files when the system has them; tests turn it
+   off to see the named files. */
+bool queue_tmpfile_wanted = true;
 #define QF_CREATE_TRIES	100
 
 struct queue_file {
 	char *dir;		/* QUEUE_DIR/incoming */
-	char *tmp_path;		/* DIR/.ID */
+	char *tmp_path;		/* DIR/.ID; NULL for an anonymous file */
 	char *path;		/* DIR/ID */
 	char id[QUEUE_ID_MAX + 1];
 	int fd;
@@ -153,6 +157,30 @@ qf_start(struct queue_file *qf)
 	qf_record(qf, 'I', qf->id, strlen(qf->id));
 }
 
+/*
+ * Make QF an anonymous file (O_TMPFILE): it gets its name only when it is
+ * committed (linked through /proc/self/fd), so a crash leaves nothing
+ * behind, and the file system allocates the inode without locking the
+ * directory.  Returns 0, or -1 when the file system or the system cannot
+ * (then named files are used from now on).
+ */
+static int
+qf_try_anonymous(struct queue_file *qf)
+{
+	static int usable = -1;
+
+	if (usable < 0)
+		usable = access("/proc/self/fd", X_OK) == 0;
+	if (!usable || !queue_tmpfile_wanted)
+		return -1;
+	qf->fd = open(qf->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (qf->fd >= 0)
+		return 0;
+	if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+		usable = 0;
+	return -1;
+}
+
 /* Try to create the file under a fresh id: 0, 1 on a clash, -1 on error. */
 static int
 qf_try_create(struct queue_file *qf)
@@ -162,10 +190,13 @@ qf_try_create(struct queue_file *qf)
 	queue_id_new(qf->id);
 	free(qf->tmp_path);
 	free(qf->path);
-	qf->tmp_path = xasprintf("%s/.%s", qf->dir, qf->id);
+	qf->tmp_path = NULL;
 	qf->path = xasprintf("%s/%s", qf->dir, qf->id);
 	if (lstat(qf->path, &sb) == 0)
 		return 1;
+	if (qf_try_anonymous(qf) == 0)
+		return 0;
+	qf->tmp_path = xasprintf("%s/.%s", qf->dir, qf->id);
 	qf->fd = open(qf->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (qf->fd >= 0)
@@ -185,7 +216,8 @@ queue_file_create(const char *queue_dir, struct queue_file **qf_r,
 	for (i = 0; i < QF_CREATE_TRIES && r == 1; i++)
 		r = qf_try_create(qf);
 	if (r != 0) {
-		*error_r = xasprintf("create %s: %s", qf->tmp_path,
+		*error_r = xasprintf("create %s: %s", qf->tmp_path != NULL ?
+		    qf->tmp_path : qf->path,
 		    r < 0 ? strerror(errno) : "no unused queue id");
 		queue_file_release(&qf);
 		return -1;
@@ -352,7 +384,8 @@ queue_file_abort(struct queue_file **qfp)
 {
 	if (*qfp == NULL)
 		return;
-	unlink((*qfp)->tmp_path);
+	if ((*qfp)->tmp_path != NULL)
+		unlink((*qfp)->tmp_path);
 	queue_file_release(qfp);
 }
 

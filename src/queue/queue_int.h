@@ -63,7 +63,13 @@ int queue_file_finish(struct queue_file *qf);
 /* The open descriptor of QF (the committer closes it; tests break it). */
 int queue_file_fd(const struct queue_file *qf);
 
-/* The directory QF lives in, its temporary and its final path. */
+/* New files are anonymous (O_TMPFILE) when possible: true by default;
+   a test hook. */
+extern bool queue_tmpfile_wanted;
+
+/* The directory QF lives in, its temporary and its final path (the
+   temporary path is NULL for an anonymous file: it has no name until
+   it is committed). */
 const char *queue_file_dir(const struct queue_file *qf);
 const char *queue_file_tmp_path(const struct queue_file *qf);
 const char *queue_file_path(const struct queue_file *qf);

@@ -110,6 +110,9 @@ setup(void **state)
 	assert_non_null(base);
 	qc = queue_committer_new(base, 4);
 	n_done = 0;
+	/* Named ".ID" files, which the tests can see; test_anonymous()
+	   checks the O_TMPFILE files. */
+	queue_tmpfile_wanted = false;
 	dir_fsync_delay_us = dir_fsync_errno = file_fsync_errno = 0;
 	return 0;
 }
@@ -573,6 +576,58 @@ test_failures_among_many(void **state)
 		}
 	}
 	assert_int_equal(count_incoming(), N_MIXED - N_MIXED / 5);
+}
+
+/*
+ * Anonymous (O_TMPFILE) files: nothing is in the directory until the
+ * commit links the file under its name; an abort or a crash (the file
+ * never committed) leaves nothing; a name already taken fails the commit.
+ */
+static void
+test_anonymous(void **state)
+{
+	struct queue_file *qf;
+	struct queue_envelope *env;
+	struct result r;
+	char *path, *error = NULL;
+
+	(void)state;
+	queue_tmpfile_wanted = true;
+	qf = create_or_fail();
+	if (queue_file_tmp_path(qf) != NULL) {
+		queue_file_abort(&qf);
+		skip();		/* this file system has no O_TMPFILE */
+	}
+	assert_int_equal(count_incoming(), 0);
+	path = incoming(queue_file_id(qf), 0);
+	small_envelope(qf, "a@b");
+	memset(&r, 0, sizeof(r));
+	commit_and_wait(&qf, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(count_incoming(), 1);
+	assert_int_equal(queue_envelope_read(path, &env, &error), 0);
+	queue_envelope_free(&env);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+
+	qf = create_or_fail();
+	queue_file_abort(&qf);
+	qf = create_or_fail();
+	small_envelope(qf, "a@b");
+	queue_file_release(&qf);	/* as if the process died */
+	assert_int_equal(count_incoming(), 0);
+
+	qf = create_or_fail();
+	path = incoming(queue_file_id(qf), 0);
+	close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+	small_envelope(qf, "a@b");
+	memset(&r, 0, sizeof(r));
+	commit_and_wait(&qf, &r);
+	assert_int_equal(r.status, -1);
+	assert_non_null(strstr(r.error, "link: "));
+	free(r.error);
+	assert_int_equal(count_incoming(), 1);	/* the other file, untouched */
+	free(path);
 }
 
 /* Commit a valid file and return its path (free it). */
@@ -1245,6 +1300,7 @@ main(int argc, char **argv)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_anonymous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_among_many, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_error, setup,
