@@ -23,13 +23,9 @@ struct ldapc {
 	char **uris;
 	size_t nuris;
 	time_t *down_until;	/* per URI: skip it until then */
-	char *bind_dn;		/* NULL: no bind */
-	char *bind_pw;
-	size_t bind_pw_len;
+	struct ldapc_ident id;	/* the bind, simple or SASL */
 	bool start_tls;
-	enum ldapc_tls_require tls_require;
-	char *tls_ca_file;
-	char *tls_ca_dir;
+	struct ldapc_tls tls;
 	int version;
 	int net_timeout;
 	int op_timeout;
@@ -42,8 +38,8 @@ struct ldapc {
 };
 
 /* Return a copy of S, or NULL when S is NULL or empty. */
-static char *
-dup_nonempty(const char *s)
+char *
+ldapc_dup_nonempty(const char *s)
 {
 	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
@@ -87,9 +83,9 @@ check_uri(const char *uri, char **error_r)
 	return 0;
 }
 
-/* Check the settings SET that do not depend on the network. */
-static int
-check_settings(const struct ldapc_settings *set, char **error_r)
+/* Check the settings SET that do not depend on the network or files. */
+int
+ldapc_check_settings(const struct ldapc_settings *set, char **error_r)
 {
 	size_t i;
 
@@ -109,6 +105,11 @@ check_settings(const struct ldapc_settings *set, char **error_r)
 		*error_r = xstrdup("StartTLS needs LDAP version 3");
 		return -1;
 	}
+	if (set->sasl_mech != NULL && *set->sasl_mech != '\0' &&
+	    set->version != 3) {
+		*error_r = xstrdup("SASL binds need LDAP version 3");
+		return -1;
+	}
 	if (set->net_timeout <= 0 || set->op_timeout <= 0 ||
 	    set->size_limit < 0 || set->deref < 0 || set->deref > 3) {
 		*error_r = xstrdup("bad timeout, size limit or deref value");
@@ -122,8 +123,8 @@ check_settings(const struct ldapc_settings *set, char **error_r)
  * writes to its sockets with write(2), and a server that goes away must
  * be a failed request, not a dead process.
  */
-static void
-ignore_sigpipe(void)
+void
+ldapc_ignore_sigpipe(void)
 {
 	struct sigaction sa;
 
@@ -136,28 +137,23 @@ int
 ldapc_new(const struct ldapc_settings *set, struct ldapc **conn_r,
     char **error_r)
 {
+	struct ldapc_tls tls;
 	struct ldapc *conn;
 	size_t i;
 
-	if (check_settings(set, error_r) < 0)
+	if (ldapc_check_settings(set, error_r) < 0 ||
+	    ldapc_tls_init(&tls, set, error_r) < 0)
 		return -1;
-	ignore_sigpipe();
+	ldapc_ignore_sigpipe();
 	conn = xcalloc(1, sizeof(*conn));
+	conn->tls = tls;
 	conn->nuris = strv_len(set->uris);
 	conn->uris = xcalloc(conn->nuris + 1, sizeof(*conn->uris));
 	for (i = 0; i < conn->nuris; i++)
 		conn->uris[i] = xstrdup(set->uris[i]);
 	conn->down_until = xcalloc(conn->nuris, sizeof(*conn->down_until));
-	conn->bind_dn = dup_nonempty(set->bind_dn);
-	if (conn->bind_dn != NULL) {
-		conn->bind_pw = xstrdup(set->bind_pw != NULL ?
-		    set->bind_pw : "");
-		conn->bind_pw_len = strlen(conn->bind_pw);
-	}
+	ldapc_ident_init(&conn->id, set);
 	conn->start_tls = set->start_tls;
-	conn->tls_require = set->tls_require_cert;
-	conn->tls_ca_file = dup_nonempty(set->tls_ca_file);
-	conn->tls_ca_dir = dup_nonempty(set->tls_ca_dir);
 	conn->version = set->version;
 	conn->net_timeout = set->net_timeout;
 	conn->op_timeout = set->op_timeout;
@@ -185,13 +181,8 @@ ldapc_free(struct ldapc **connp)
 	if (conn == NULL)
 		return;
 	conn_drop(conn);
-	if (conn->bind_pw != NULL) {
-		explicit_bzero(conn->bind_pw, conn->bind_pw_len);
-		free(conn->bind_pw);
-	}
-	free(conn->bind_dn);
-	free(conn->tls_ca_file);
-	free(conn->tls_ca_dir);
+	ldapc_ident_clear(&conn->id);
+	ldapc_tls_clear(&conn->tls);
 	strv_free(&conn->uris);
 	free(conn->down_until);
 	free(conn);
@@ -206,8 +197,8 @@ ldapc_current_uri(const struct ldapc *conn)
 }
 
 /* Return "REASON (DIAGNOSTIC)" for the result code RC on LD, allocated. */
-static char *
-ld_reason(LDAP *ld, int rc)
+char *
+ldapc_reason(LDAP *ld, int rc)
 {
 	char *diag = NULL;
 	char *text;
@@ -238,9 +229,30 @@ apply_opt(LDAP *ld, int opt, const void *value, const char *what,
 	return -1;
 }
 
+/* Give LD the TLS context of TLS's shared handle. */
+static int
+apply_shared_ctx(LDAP *ld, const struct ldapc_tls *tls, const char **what_r,
+    int *rc_r)
+{
+	void *ctx = NULL;
+	int rc;
+
+	rc = ldap_get_option(tls->shared, LDAP_OPT_X_TLS_CTX, &ctx);
+	if (rc == LDAP_OPT_SUCCESS && ctx == NULL)
+		rc = LDAP_OPT_ERROR;
+	if (rc != LDAP_OPT_SUCCESS) {
+		*what_r = "the shared TLS context";
+		*rc_r = rc;
+		return -1;
+	}
+	return apply_opt(ld, LDAP_OPT_X_TLS_CTX, ctx, "the shared TLS "
+	    "context", what_r, rc_r);
+}
+
+/* Give LD the TLS settings and a TLS context. */
 int
-ldapc_apply_tls(LDAP *ld, enum ldapc_tls_require require,
-    const char *ca_file, const char *ca_dir, const char **what_r, int *rc_r)
+ldapc_apply_tls(LDAP *ld, const struct ldapc_tls *tls, const char **what_r,
+    int *rc_r)
 {
 	static const int levels[] = {
 		[LDAPC_TLS_NEVER] = LDAP_OPT_X_TLS_NEVER,
@@ -251,15 +263,17 @@ ldapc_apply_tls(LDAP *ld, enum ldapc_tls_require require,
 	};
 	int is_server = 0;
 
-	if (apply_opt(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &levels[require],
+	if (apply_opt(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &levels[tls->require],
 	    "tls_require_cert", what_r, rc_r) < 0)
 		return -1;
-	if (ca_file != NULL && apply_opt(ld, LDAP_OPT_X_TLS_CACERTFILE,
-	    ca_file, "TLS CA file", what_r, rc_r) < 0)
+	if (tls->ca_file != NULL && apply_opt(ld, LDAP_OPT_X_TLS_CACERTFILE,
+	    tls->ca_file, "TLS CA file", what_r, rc_r) < 0)
 		return -1;
-	if (ca_dir != NULL && apply_opt(ld, LDAP_OPT_X_TLS_CACERTDIR,
-	    ca_dir, "TLS CA directory", what_r, rc_r) < 0)
+	if (tls->ca_dir != NULL && apply_opt(ld, LDAP_OPT_X_TLS_CACERTDIR,
+	    tls->ca_dir, "TLS CA directory", what_r, rc_r) < 0)
 		return -1;
+	if (tls->shared != NULL)
+		return apply_shared_ctx(ld, tls, what_r, rc_r);
 	return apply_opt(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server,
 	    "a new TLS context", what_r, rc_r);
 }
@@ -284,8 +298,7 @@ set_tls_options(struct ldapc *conn, LDAP *ld, char **error_r)
 	const char *what;
 	int rc;
 
-	if (ldapc_apply_tls(ld, conn->tls_require, conn->tls_ca_file,
-	    conn->tls_ca_dir, &what, &rc) == 0)
+	if (ldapc_apply_tls(ld, &conn->tls, &what, &rc) == 0)
 		return 0;
 	*error_r = xasprintf("cannot set %s: %s", what, ldap_err2string(rc));
 	return -1;
@@ -314,7 +327,7 @@ set_options(struct ldapc *conn, LDAP *ld, char **error_r)
 	return set_tls_options(conn, ld, error_r);
 }
 
-/* Bind LD as the configured DN, if any. */
+/* Bind LD as the configured identity, if any. */
 static int
 conn_bind(struct ldapc *conn, LDAP *ld, char **error_r)
 {
@@ -322,16 +335,18 @@ conn_bind(struct ldapc *conn, LDAP *ld, char **error_r)
 	char *why;
 	int rc;
 
-	if (conn->bind_dn == NULL)
+	if (conn->id.sasl_mech != NULL)
+		return ldapc_sasl_bind(ld, &conn->id, error_r);
+	if (conn->id.dn == NULL)
 		return 0;
-	cred.bv_val = conn->bind_pw;
-	cred.bv_len = conn->bind_pw_len;
-	rc = ldap_sasl_bind_s(ld, conn->bind_dn, LDAP_SASL_SIMPLE, &cred,
+	cred.bv_val = conn->id.pw;
+	cred.bv_len = strlen(conn->id.pw);
+	rc = ldap_sasl_bind_s(ld, conn->id.dn, LDAP_SASL_SIMPLE, &cred,
 	    NULL, NULL, NULL);
 	if (rc == LDAP_SUCCESS)
 		return 0;
-	why = ld_reason(ld, rc);
-	*error_r = xasprintf("bind as \"%s\" failed: %s", conn->bind_dn,
+	why = ldapc_reason(ld, rc);
+	*error_r = xasprintf("bind as \"%s\" failed: %s", conn->id.dn,
 	    why);
 	free(why);
 	return -1;
@@ -352,14 +367,14 @@ conn_open_uri(struct ldapc *conn, size_t i, LDAP **ld_r, char **error_r)
 	if (set_options(conn, ld, error_r) < 0)
 		goto fail;
 	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
-		why = ld_reason(ld, rc);
+		why = ldapc_reason(ld, rc);
 		*error_r = xasprintf("cannot connect: %s", why);
 		free(why);
 		goto fail;
 	}
 	if (conn->start_tls &&
 	    (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
-		why = ld_reason(ld, rc);
+		why = ldapc_reason(ld, rc);
 		*error_r = xasprintf("StartTLS failed (%s): %s",
 		    rc == LDAP_CONNECT_ERROR ? "TLS handshake or certificate "
 		    "verification failed" : "refused by the server", why);
@@ -542,7 +557,7 @@ ldapc_search(struct ldapc *conn, const struct ldapc_query *query,
 		ldap_msgfree(msg);
 		return 0;
 	}
-	why = ld_reason(conn->ld, rc);
+	why = ldapc_reason(conn->ld, rc);
 	*error_r = xasprintf("%s: search \"%s\" under \"%s\" failed: %s",
 	    conn->uris[conn->cur], query->filter, query->base, why);
 	free(why);
@@ -628,7 +643,7 @@ ldapc_check_password(struct ldapc *conn, const char *dn,
 		return 1;
 	if (rc == LDAP_INVALID_CREDENTIALS)
 		return 0;
-	why = ld_reason(conn->ld, rc);
+	why = ldapc_reason(conn->ld, rc);
 	*error_r = xasprintf("%s: bind as \"%s\" failed: %s",
 	    conn->uris[conn->cur], dn, why);
 	free(why);

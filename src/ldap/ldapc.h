@@ -18,9 +18,9 @@
  * -1: a directory that is down is a temporary failure, never "not
  * found".
  *
- * Secrets: the bind password is copied into the object, never logged or
- * put in an error message, and wiped with explicit_bzero() when the
- * object is freed.
+ * Secrets: the bind password (and the TLS client key) is copied into the
+ * object, never logged or put in an error message, and wiped with
+ * explicit_bzero() when the object is freed.
  *
  * Error messages (*ERROR_R) are allocated; the caller frees them.  They
  * name the server URI and libldap's reason, e.g. "ldap://h:389/: bind
@@ -107,14 +107,27 @@ enum ldapc_scope {
 struct ldapc_settings {
 	char *const *uris;	/* ldap://, ldaps://, ldapi:// URIs, tried
 				   in order; NULL-terminated, at least one */
-	const char *bind_dn;	/* NULL or "": no bind (anonymous) */
-	const char *bind_pw;	/* the simple bind password */
+	const char *bind_dn;	/* NULL or "": no simple bind (anonymous);
+				   with sasl_mech: the SASL authentication
+				   id, if the mechanism wants one */
+	const char *bind_pw;	/* the simple or SASL bind password */
+	const char *sasl_mech;	/* NULL or "": simple bind; else bind with
+				   this SASL mechanism (EXTERNAL, GSSAPI,
+				   ...) through Cyrus SASL after connecting
+				   (and StartTLS), bind_dn or not */
+	const char *sasl_realm;		/* NULL: the mechanism's default */
+	const char *sasl_authz_id;	/* NULL: act as the authenticated
+					   identity */
 	bool start_tls;		/* StartTLS after connecting; if it
 				   fails, the server counts as failed:
 				   there is no fallback to plain text */
 	enum ldapc_tls_require tls_require_cert;
 	const char *tls_ca_file;	/* NULL: libldap's default */
 	const char *tls_ca_dir;		/* NULL: libldap's default */
+	const char *tls_cert_file;	/* client certificate (PEM), or
+					   NULL; needs tls_key_file */
+	const char *tls_key_file;	/* its unencrypted PEM key; both are
+					   read by ldapc_new() */
 	int version;		/* protocol version: 2 or 3 */
 	int net_timeout;	/* seconds to connect (and TLS handshake) */
 	int op_timeout;		/* seconds for each bind or search */
@@ -125,13 +138,16 @@ struct ldapc_settings {
 
 /*
  * Check SET and create a connection object (no network traffic yet).
- * Returns 0 and the object in *CONN_R, or -1 with a reason in *ERROR_R
- * (a bad URI or setting).
+ * The TLS client certificate and key files, if set, are read now and
+ * kept in memory.  Returns 0 and the object in *CONN_R, or -1 with a
+ * reason in *ERROR_R (a bad URI or setting, an unreadable or bad
+ * certificate or key file, a key that is not the certificate's).
  */
 int ldapc_new(const struct ldapc_settings *set, struct ldapc **conn_r,
     char **error_r);
 
-/* Close the connection, wipe the password, free CONN and NULL *CONN. */
+/* Close the connection, wipe the password and the TLS client key, free
+   CONN and NULL *CONN. */
 void ldapc_free(struct ldapc **conn);
 
 /* Return the URI of the current connection, or NULL when none is open. */
@@ -212,8 +228,10 @@ int ldapc_check_password(struct ldapc *conn, const char *dn,
  * connection is busy, operations queue in the pool.
  *
  * Connecting (TCP and, with start_tls, StartTLS) is done synchronously,
- * bounded by net_timeout; the bind as set->bind_dn and everything after
- * are asynchronous.  Each operation is bounded by op_timeout: a server
+ * bounded by net_timeout, and so is a SASL bind (set->sasl_mech: its
+ * exchanges are driven by Cyrus SASL), each round trip bounded by
+ * net_timeout; a simple bind as set->bind_dn and everything after are
+ * asynchronous.  Each operation is bounded by op_timeout: a server
  * that does not answer in time fails it.  A connection that breaks is
  * dropped; its operations are retried once on a new connection, which
  * fails over to the next URI as the synchronous client does.

@@ -63,11 +63,12 @@ struct aconn {
 
 struct ldapc_pool {
 	struct event_base *base;
-	struct ldapc_settings set;	/* strings below are copies */
+	struct ldapc_settings set;	/* its strings: NULL, or below */
 	char **uris;
 	size_t nuris;
 	time_t *down_until;
-	char *bind_dn, *bind_pw, *ca_file, *ca_dir;
+	struct ldapc_ident id;		/* the service bind */
+	struct ldapc_tls tls;
 	unsigned int max_conns, nconns;
 	bool exclusive;
 	LIST_HEAD(conn_list, aconn) conns;
@@ -77,13 +78,6 @@ struct ldapc_pool {
 
 static void pool_kick(struct ldapc_pool *);
 static void conn_close(struct aconn *);
-
-/* Return a copy of S, or NULL when S is NULL or empty. */
-static char *
-dup_nonempty(const char *s)
-{
-	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
-}
 
 /* Wipe and free the string S. */
 static void
@@ -394,11 +388,11 @@ set_options(struct ldapc_pool *pool, LDAP *ld)
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
 	    LDAP_OPT_SUCCESS)
 		return -1;
-	return ldapc_apply_tls(ld, pool->set.tls_require_cert, pool->ca_file,
-	    pool->ca_dir, &what, &rc);
+	return ldapc_apply_tls(ld, &pool->tls, &what, &rc);
 }
 
-/* Connect LD to URI I of POOL: TCP (TLS for ldaps), StartTLS. */
+/* Connect LD to URI I of POOL: TCP (TLS for ldaps), StartTLS, and the
+   SASL bind if there is one. */
 static int
 open_uri(struct ldapc_pool *pool, size_t i, LDAP **ld_r, char **error_r)
 {
@@ -427,6 +421,9 @@ open_uri(struct ldapc_pool *pool, size_t i, LDAP **ld_r, char **error_r)
 		free(why);
 		goto fail;
 	}
+	if (pool->id.sasl_mech != NULL &&
+	    ldapc_sasl_bind(ld, &pool->id, error_r) < 0)
+		goto fail;
 	*ld_r = ld;
 	return 0;
 fail:
@@ -448,7 +445,8 @@ conn_new(struct ldapc_pool *pool, LDAP *ld, size_t cur)
 	conn->ld = ld;
 	conn->cur = cur;
 	conn->connected_at = time(NULL);
-	conn->ready = pool->bind_dn == NULL;
+	/* Ready unless a simple bind has yet to be made. */
+	conn->ready = pool->id.dn == NULL || pool->id.sasl_mech != NULL;
 	TAILQ_INIT(&conn->ops);
 	conn->ev = event_new(pool->base, fd, EV_READ | EV_PERSIST,
 	    conn_input, conn);
@@ -467,8 +465,8 @@ conn_service_bind(struct aconn *conn)
 
 	op->pool = pool;
 	op->kind = OP_SERVICE_BIND;
-	op->dn = xstrdup(pool->bind_dn);
-	op->pw = xstrdup(pool->bind_pw);
+	op->dn = xstrdup(pool->id.dn);
+	op->pw = xstrdup(pool->id.pw);
 	op->timer = evtimer_new(pool->base, op_timeout, op);
 	return op_send(conn, op);
 }
@@ -597,13 +595,15 @@ ldapc_pool_new(struct event_base *base, const struct ldapc_settings *set,
     char **error_r)
 {
 	struct ldapc_pool *pool;
-	struct ldapc *check;
+	struct ldapc_tls tls;
 	size_t i;
 
-	if (ldapc_new(set, &check, error_r) < 0)
+	if (ldapc_check_settings(set, error_r) < 0 ||
+	    ldapc_tls_init(&tls, set, error_r) < 0)
 		return -1;
-	ldapc_free(&check);
+	ldapc_ignore_sigpipe();
 	pool = xcalloc(1, sizeof(*pool));
+	pool->tls = tls;
 	pool->base = base;
 	pool->set = *set;
 	pool->nuris = strv_len(set->uris);
@@ -612,14 +612,12 @@ ldapc_pool_new(struct event_base *base, const struct ldapc_settings *set,
 		pool->uris[i] = xstrdup(set->uris[i]);
 	pool->set.uris = pool->uris;
 	pool->down_until = xcalloc(pool->nuris, sizeof(*pool->down_until));
-	pool->bind_dn = dup_nonempty(set->bind_dn);
-	if (pool->bind_dn != NULL)
-		pool->bind_pw = xstrdup(set->bind_pw != NULL ?
-		    set->bind_pw : "");
-	pool->ca_file = dup_nonempty(set->tls_ca_file);
-	pool->ca_dir = dup_nonempty(set->tls_ca_dir);
+	ldapc_ident_init(&pool->id, set);
 	pool->set.bind_dn = pool->set.bind_pw = NULL;
+	pool->set.sasl_mech = pool->set.sasl_realm = NULL;
+	pool->set.sasl_authz_id = NULL;
 	pool->set.tls_ca_file = pool->set.tls_ca_dir = NULL;
+	pool->set.tls_cert_file = pool->set.tls_key_file = NULL;
 	pool->max_conns = max_conns > 0 ? max_conns : 1;
 	pool->exclusive = exclusive;
 	LIST_INIT(&pool->conns);
@@ -653,10 +651,8 @@ ldapc_pool_free(struct ldapc_pool **poolp)
 	event_free(pool->kick);
 	strv_free(&pool->uris);
 	free(pool->down_until);
-	free(pool->bind_dn);
-	free_secret(pool->bind_pw);
-	free(pool->ca_file);
-	free(pool->ca_dir);
+	ldapc_ident_clear(&pool->id);
+	ldapc_tls_clear(&pool->tls);
 	free(pool);
 	*poolp = NULL;
 }
