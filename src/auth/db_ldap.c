@@ -407,10 +407,46 @@ conf_settings(const struct db_ldap_conf *conf, struct ldapc_settings *set)
 	    conf->tls_require_cert : LDAPC_TLS_DEMAND;
 	set->tls_ca_file = conf->tls_ca_cert_file;
 	set->tls_ca_dir = conf->tls_ca_cert_dir;
+	set->tls_cert_file = conf->tls_cert_file;
+	set->tls_key_file = conf->tls_key_file;
 	set->version = conf->ldap_version;
+	if (conf->sasl_bind) {
+		set->sasl_mech = conf->sasl_mech;
+		set->sasl_realm = conf->sasl_realm;
+		set->sasl_authz_id = conf->sasl_authz_id;
+	}
 	set->net_timeout = DB_LDAP_NET_TIMEOUT;
 	set->op_timeout = DB_LDAP_OP_TIMEOUT;
 	set->deref = conf->deref;
+}
+
+/* Replace *ERROR_R with "PATH: *ERROR_R". */
+static void
+prefix_error(const char *path, char **error_r)
+{
+	char *error = xasprintf("%s: %s", path, *error_r);
+
+	free(*error_r);
+	*error_r = error;
+}
+
+/*
+ * Make DB's pools from SET: searches bound as "dn" (simple or SASL), and
+ * with auth_bind a pool for users' binds, always simple binds, with no
+ * service identity but the same TLS client certificate.
+ */
+static int
+pools_new(struct db_ldap *db, struct ldapc_settings *set, char **error_r)
+{
+	if (ldapc_pool_new(auth_base, set, DB_LDAP_SEARCH_CONNS, false,
+	    &db->search, error_r) < 0)
+		return -1;
+	set->bind_dn = set->bind_pw = NULL;
+	set->sasl_mech = set->sasl_realm = set->sasl_authz_id = NULL;
+	if (db->conf->auth_bind && ldapc_pool_new(auth_base, set,
+	    DB_LDAP_BIND_CONNS, true, &db->bind, error_r) < 0)
+		return -1;
+	return 0;
 }
 
 /* Read the file ARGS and make the connection pools. */
@@ -423,18 +459,11 @@ db_ldap_init(const char *args, void **db_r, char **error_r)
 	LIST_INIT(&db->reqs);
 	if (db_ldap_conf_read(args, &db->conf, error_r) < 0)
 		goto fail;
-	if (db->conf->sasl_bind) {
-		*error_r = xasprintf("%s: sasl_bind is not supported", args);
+	conf_settings(db->conf, &set);
+	if (pools_new(db, &set, error_r) < 0) {
+		prefix_error(args, error_r);
 		goto fail;
 	}
-	conf_settings(db->conf, &set);
-	if (ldapc_pool_new(auth_base, &set, DB_LDAP_SEARCH_CONNS, false,
-	    &db->search, error_r) < 0)
-		goto fail;
-	set.bind_dn = set.bind_pw = NULL;
-	if (db->conf->auth_bind && ldapc_pool_new(auth_base, &set,
-	    DB_LDAP_BIND_CONNS, true, &db->bind, error_r) < 0)
-		goto fail;
 	*db_r = db;
 	return 0;
 fail:

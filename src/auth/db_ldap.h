@@ -10,7 +10,11 @@
  * auth_bind = no, pass_filter and pass_attrs, the "password" field
  * checked with password_verify().  userdb: user_filter and user_attrs.
  * Everything runs asynchronously on auth_base: searches on a pool of
- * connections bound as "dn", user binds on a pool of their own.
+ * connections bound as "dn" (a simple bind, or with sasl_bind = yes a
+ * SASL bind with sasl_mech, made synchronously when a connection is set
+ * up), user binds (always simple) on a pool of their own.  Both pools
+ * offer the client certificate tls_cert_file/tls_key_file, read when
+ * the database is opened.
  * Invalid credentials give DB_MISMATCH, no entry DB_NOTFOUND, anything
  * else (server down, timeout, TLS, several entries) DB_TEMPFAIL.
  */

@@ -622,14 +622,56 @@ conf_fields(struct db_ldap_conf *conf, struct conf_reader *rd,
 	return 0;
 }
 
+/* Check that the file VALUE of the key NAME, if set, can be read. */
+static int
+conf_check_file(struct conf_reader *rd, const char *name, const char *value,
+    char **error_r)
+{
+	char *why;
+	FILE *fp;
+
+	if (*value == '\0')
+		return 0;
+	if ((fp = fopen(value, "r")) != NULL) {
+		fclose(fp);
+		return 0;
+	}
+	why = xasprintf("cannot read %s: %s", value, strerror(errno));
+	key_error(rd, name, why, error_r);
+	free(why);
+	return -1;
+}
+
+/* The TLS client certificate: both files or neither, both readable. */
+static int
+conf_check_client_cert(struct db_ldap_conf *conf, struct conf_reader *rd,
+    char **error_r)
+{
+	if (*conf->tls_cert_file != '\0' && *conf->tls_key_file == '\0')
+		return key_error(rd, "tls_key_file", "needed with "
+		    "tls_cert_file", error_r);
+	if (*conf->tls_key_file != '\0' && *conf->tls_cert_file == '\0')
+		return key_error(rd, "tls_cert_file", "needed with "
+		    "tls_key_file", error_r);
+	if (conf_check_file(rd, "tls_cert_file", conf->tls_cert_file,
+	    error_r) < 0 || conf_check_file(rd, "tls_key_file",
+	    conf->tls_key_file, error_r) < 0)
+		return -1;
+	return 0;
+}
+
 /* Check the rules that involve several settings. */
 static int
 conf_check(struct db_ldap_conf *conf, struct conf_reader *rd,
     char **error_r)
 {
 	if (conf_uris(conf, rd, error_r) < 0 ||
-	    conf_check_uris(conf, rd, error_r) < 0)
+	    conf_check_uris(conf, rd, error_r) < 0 ||
+	    conf_check_client_cert(conf, rd, error_r) < 0)
 		return -1;
+	/* As in Dovecot, a SASL bind makes the protocol version 3. */
+	if (conf->sasl_bind)
+		conf->ldap_version = 3;
 	if (conf->tls && conf->ldap_version < 3)
 		return key_error(rd, "tls", "needs ldap_version = 3", error_r);
 	if (!conf->sasl_bind && *conf->dn != '\0' && *conf->dnpass == '\0')

@@ -38,14 +38,15 @@ struct db_ldap_conf {
 	char **uris;		/* from uris, or hosts made ldap:// URIs */
 	char *dn;		/* "" : anonymous */
 	char *dnpass;		/* wiped when freed */
-	bool sasl_bind;
-	char *sasl_mech;
+	bool sasl_bind;		/* "dn" binds with SASL; forces
+				   ldap_version = 3 */
+	char *sasl_mech;	/* needed with sasl_bind */
 	char *sasl_realm;
 	char *sasl_authz_id;
 	bool tls;		/* StartTLS */
 	char *tls_ca_cert_file;
 	char *tls_ca_cert_dir;
-	char *tls_cert_file;
+	char *tls_cert_file;	/* both or neither; checked readable */
 	char *tls_key_file;
 	bool tls_require_cert_set;	/* false: libldap's default */
 	enum ldapc_tls_require tls_require_cert;

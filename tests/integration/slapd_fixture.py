@@ -7,6 +7,14 @@ inetorgperson and schema/dirmail.ldif), the demo directory of
 tests/fixtures/*.ldif, and slapd listening on 127.0.0.1 only:
 ldap://, ldaps:// and ldapi://.
 
+SASL EXTERNAL: slapd asks TLS clients for a certificate (olcTLSVerifyClient
+try: none is fine; one it cannot verify gives no EXTERNAL identity).  Two external
+identities are mapped (olcAuthzRegexp) to SASL_DN, the only identity
+besides the manager that may read userPassword: this process's uid and
+gid over ldapi://, and the client certificate client.pem (CN
+dirmail-client, signed by the test CA) over TLS.  bad-client.pem is the
+same name signed by the unrelated CA.
+
 In pytest: the session fixture "slapd" (a started Slapd), "private_slapd"
 (one per test) and "ldap_ca"
 (the test CA's path).  From the command line:
@@ -53,6 +61,9 @@ ROOT_DN = f"cn=admin,{BASE}"
 ROOT_PW = "admin-password"
 SERVICE_DN = f"cn=dirmail,ou=services,{BASE}"
 SERVICE_PW = "dirmail-password"
+# What SASL EXTERNAL binds become (no entry: an identity for the ACLs).
+SASL_DN = f"cn=dirmail-sasl,ou=services,{BASE}"
+CLIENT_CN = "dirmail-client"
 # The demo users of tests/fixtures/example.ldif.
 USERS = {
     "alice": (f"uid=alice,ou=people,{BASE}", "alice-password"),
@@ -81,20 +92,32 @@ def _make_ca(directory, name, cn):
     return directory / f"{name}.pem"
 
 
-def _make_server_cert(directory, ca):
-    """Make server.pem / server.key for localhost and 127.0.0.1."""
-    (directory / "server.ext").write_text(
-        "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+def _make_cert(directory, ca, name, cn, extensions):
+    """Make NAME.pem / NAME.key for CN, signed by the CA named CA."""
+    (directory / f"{name}.ext").write_text(
         "basicConstraints = CA:FALSE\n"
-        "keyUsage = critical, digitalSignature\n"
-        "extendedKeyUsage = serverAuth\n")
+        "keyUsage = critical, digitalSignature\n" + extensions)
     _run("openssl", "req", "-new", "-newkey", "ec",
          "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", "server.key", "-out", "server.csr",
-         "-subj", "/CN=localhost", cwd=directory)
-    _run("openssl", "x509", "-req", "-in", "server.csr", "-CA", f"{ca}.pem",
-         "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", "server.pem",
-         "-days", "30", "-extfile", "server.ext", cwd=directory)
+         "-keyout", f"{name}.key", "-out", f"{name}.csr",
+         "-subj", f"/CN={cn}", cwd=directory)
+    _run("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem",
+         "-CAkey", f"{ca}.key", "-CAcreateserial", "-out", f"{name}.pem",
+         "-days", "30", "-extfile", f"{name}.ext", cwd=directory)
+
+
+def _make_server_cert(directory, ca):
+    """Make server.pem / server.key for localhost and 127.0.0.1."""
+    _make_cert(directory, ca, "server", "localhost",
+               "subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+               "extendedKeyUsage = serverAuth\n")
+
+
+def _make_client_certs(directory):
+    """Make client.pem (the test CA) and bad-client.pem (the other CA)."""
+    for name, ca in (("client", "ca"), ("bad-client", "bad-ca")):
+        _make_cert(directory, ca, name, CLIENT_CN,
+                   "extendedKeyUsage = clientAuth\n")
 
 
 def _ldif_attr_lines(name, values):
@@ -111,6 +134,11 @@ class Slapd:
         self.tls_dir = self.dir / "tls"
         self.ca_file = str(self.tls_dir / "ca.pem")
         self.bad_ca_file = str(self.tls_dir / "bad-ca.pem")
+        self.client_cert = str(self.tls_dir / "client.pem")
+        self.client_key = str(self.tls_dir / "client.key")
+        self.bad_client_cert = str(self.tls_dir / "bad-client.pem")
+        self.bad_client_key = str(self.tls_dir / "bad-client.key")
+        self.sasl_dn = SASL_DN
         self.socket = self.dir / "ldapi"
         self.base = BASE
         self.root_dn, self.root_pw = ROOT_DN, ROOT_PW
@@ -156,6 +184,7 @@ class Slapd:
         _make_ca(self.tls_dir, "ca", "dirmail test CA")
         _make_ca(self.tls_dir, "bad-ca", "unrelated test CA")
         _make_server_cert(self.tls_dir, "ca")
+        _make_client_certs(self.tls_dir)
         self.ldap_port, self.ldaps_port = free_port(), free_port()
         while self.ldaps_port == self.ldap_port:
             self.ldaps_port = free_port()
@@ -173,12 +202,21 @@ class Slapd:
 
     def _acl(self):
         return [
-            "to attrs=userPassword by self =xw by anonymous auth "
-            "by * none",
+            "to attrs=userPassword by self =xw "
+            f'by dn.exact="{SASL_DN}" read '
+            "by anonymous auth by * none",
             # Where mail goes is for authenticated readers only.
             "to attrs=maildrop by users read by * none",
             "to * by users read by anonymous read",
         ]
+
+    def _authz_regexp(self):
+        """Map the EXTERNAL identities (see the module's comment)."""
+        peer = (f"gidNumber={os.getegid()}\\+uidNumber={os.geteuid()},"
+                "cn=peercred,cn=external,cn=auth")
+        return _ldif_attr_lines("olcAuthzRegexp", [
+            f'{{0}}"^{peer}$" "{SASL_DN}"',
+            f'{{1}}"^cn={CLIENT_CN}$" "{SASL_DN}"'])
 
     def _config_ldif(self):
         root_hash = _run("slappasswd", "-h", "{SSHA}", "-s", ROOT_PW).strip()
@@ -195,7 +233,8 @@ olcArgsFile: {self.dir}/slapd.args
 olcTLSCACertificateFile: {self.tls_dir}/ca.pem
 olcTLSCertificateFile: {self.tls_dir}/server.pem
 olcTLSCertificateKeyFile: {self.tls_dir}/server.key
-
+olcTLSVerifyClient: try
+{self._authz_regexp()}
 dn: cn=module{{0}},cn=config
 objectClass: olcModuleList
 cn: module{{0}}

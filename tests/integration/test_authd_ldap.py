@@ -17,9 +17,10 @@ PEOPLE = "ou=people,dc=example,dc=com"
 FILTER = "(&(objectClass=inetOrgPerson)(uid=%u))"
 
 
-def run(confs, *lookups, timeout=30):
-    """Run LOOKUPS on CONFS; return {index: (result, ms, fields)}."""
-    env = dict(os.environ, DIRMAIL_TEST_LDAP_URI="1")
+def run(confs, *lookups, timeout=30, env=None):
+    """Run LOOKUPS on CONFS; return {index: (result, ms, fields)}.
+    ENV adds to the environment."""
+    env = dict(os.environ, DIRMAIL_TEST_LDAP_URI="1", **(env or {}))
     args = [str(PROGRAM)]
     for c in confs:
         args += ["-c", str(c)]

@@ -205,6 +205,16 @@ static const struct bad_case bad_cases[] = {
 	{ "uris = ldap://a\nldap_version = 2\ntls = yes\n", ":3: tls: needs "
 	    "ldap_version = 3" },
 	{ "uris = ldap://a\nsasl_bind = yes\n", ": sasl_mech: needed" },
+	{ "uris = ldap://a\ntls_cert_file = /dev/null\n",
+	    ": tls_key_file: needed with tls_cert_file" },
+	{ "uris = ldap://a\ntls_key_file = /dev/null\n",
+	    ": tls_cert_file: needed with tls_key_file" },
+	{ "uris = ldap://a\ntls_cert_file = /nonexistent/c.pem\n"
+	    "tls_key_file = /dev/null\n", ":2: tls_cert_file: cannot "
+	    "read /nonexistent/c.pem: No such file" },
+	{ "uris = ldap://a\ntls_cert_file = /dev/null\n"
+	    "tls_key_file = /nonexistent/k.pem\n", ":3: tls_key_file: cannot "
+	    "read /nonexistent/k.pem: No such file" },
 };
 
 /* Bad values: "file:line: key: reason", never the value itself. */
@@ -253,6 +263,34 @@ test_secret_and_missing(void **state)
 	free(path);
 }
 
+/* sasl_bind: no dnpass needed, version 3 forced, SASL keys kept. */
+static void
+test_sasl_bind(void **state)
+{
+	struct db_ldap_conf *conf;
+	char *path, *error = NULL;
+
+	(void)state;
+	path = write_temp("uris = ldapi://%2Frun%2Fldapi\nldap_version = 2\n"
+	    "sasl_bind = yes\nsasl_mech = GSSAPI\nsasl_realm = EXAMPLE.COM\n"
+	    "sasl_authz_id = dn:cn=dirmail\ndn = dirmail\n"
+	    "tls_cert_file = /dev/null\ntls_key_file = /dev/null\n");
+	if (db_ldap_conf_read(path, &conf, &error) < 0)
+		fail_msg("%s", error);
+	assert_true(conf->sasl_bind);
+	assert_int_equal(conf->ldap_version, 3);
+	assert_string_equal(conf->sasl_mech, "GSSAPI");
+	assert_string_equal(conf->sasl_realm, "EXAMPLE.COM");
+	assert_string_equal(conf->sasl_authz_id, "dn:cn=dirmail");
+	assert_string_equal(conf->dn, "dirmail");
+	assert_string_equal(conf->dnpass, "");
+	assert_string_equal(conf->tls_cert_file, "/dev/null");
+	assert_string_equal(conf->tls_key_file, "/dev/null");
+	db_ldap_conf_free(&conf);
+	unlink(path);
+	free(path);
+}
+
 /* Attribute lists: commas inside %{...} defaults, spaces, bare names. */
 static void
 test_fields_parse(void **state)
@@ -286,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_old_attrs),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_secret_and_missing),
+		cmocka_unit_test(test_sasl_bind),
 		cmocka_unit_test(test_fields_parse),
 	};
 
