@@ -22,6 +22,10 @@ struct auth_settings {
 	const char *username_format;
 	const char *default_realm;
 	const char *username_chars;
+	/* The uid range a userdb answer must be in (0: no upper limit);
+	   first_valid_uid and last_valid_uid. */
+	unsigned long long first_valid_uid;
+	unsigned long long last_valid_uid;
 };
 
 extern struct auth_settings auth_set;
@@ -31,6 +35,12 @@ extern struct event_base *auth_base;
 #define AUTH_REPLY_DEADLINE_MS	9000
 /* A request waiting for the client's CONT is dropped after this. */
 #define AUTH_CONT_TIMEOUT_SECS	150
+/* The size of the cookie an auth-client connection gets. */
+#define AUTH_COOKIE_SIZE	16
+/* A finished login waits this long for the master's REQUEST... */
+#define AUTH_LOGIN_KEEP_SECS	150
+/* ... and at most this many wait (the oldest go first). */
+#define AUTH_LOGIN_MAX		1024
 
 /* auth-client connections (client.c). */
 void auth_client_accept(int fd);
@@ -38,6 +48,10 @@ void auth_client_accept(int fd);
 void auth_client_send(struct auth_client *c, const char *line);
 /* The minor protocol version C announced. */
 unsigned int auth_client_minor(const struct auth_client *c);
+/* The process id C gave in its CPID line (0 before it). */
+unsigned int auth_client_pid(const struct auth_client *c);
+/* The AUTH_COOKIE_SIZE bytes of the cookie C got in its handshake. */
+const unsigned char *auth_client_cookie(const struct auth_client *c);
 /* Forget REQ (finished or dropped). */
 void auth_client_forget(struct auth_client *c, struct auth_request *req);
 /* Close C, dropping every request (temporary failure for old clients). */
@@ -53,6 +67,7 @@ struct auth_request_info {
 	const char *rip;
 	bool secured;
 	bool no_penalty;
+	bool nologin;	/* no master REQUEST will follow an OK */
 };
 
 /* Requests (request.c). */
@@ -77,6 +92,31 @@ void auth_request_set_login(struct auth_request *req, const char *login);
 void auth_request_verify(struct auth_request *req, const char *login,
     const char *password);
 void auth_request_fail(struct auth_request *req, const char *reason);
+
+/* Finished logins waiting for a master REQUEST (master.c). */
+struct auth_login {
+	char *user;
+	char *service;
+	char *rip;
+	char *lip;
+};
+
+/* Keep a copy of LOGIN, the successful request ID of client C, for a
+   REQUEST (replacing an earlier login of C with the same id). */
+void auth_login_remember(const struct auth_client *c, unsigned int id,
+    const struct auth_login *login);
+/* Forget every login of C (its connection closed). */
+void auth_login_forget_client(const struct auth_client *c);
+/*
+ * Take the login ID of the client connection whose CPID was PID and
+ * whose cookie is COOKIE_HEX (2 * AUTH_COOKIE_SIZE hex digits, either
+ * case): 0 and the login in *LOGIN_R (the caller frees it; a login is
+ * given out once), or -1 with a static reason for the log in *ERROR_R.
+ */
+int auth_login_take(unsigned int pid, const char *cookie_hex,
+    unsigned int id, struct auth_login **login_r, const char **error_r);
+/* Free LOGIN and NULL *LOGIN. */
+void auth_login_free(struct auth_login **login);
 
 /* Mechanisms (mech.c). */
 struct mech {

@@ -33,6 +33,8 @@ struct auth_client {
 	enum client_state state;
 	unsigned int minor;
 	unsigned int cuid;
+	unsigned int pid;	/* from CPID */
+	unsigned char cookie[AUTH_COOKIE_SIZE];
 	struct auth_request **reqs;
 	size_t n_reqs;
 };
@@ -69,6 +71,20 @@ auth_client_minor(const struct auth_client *c)
 	return c->minor;
 }
 
+/* The client's CPID. */
+unsigned int
+auth_client_pid(const struct auth_client *c)
+{
+	return c->pid;
+}
+
+/* The cookie sent to C. */
+const unsigned char *
+auth_client_cookie(const struct auth_client *c)
+{
+	return c->cookie;
+}
+
 /* Change the state of C. */
 static void
 client_enter_state(struct auth_client *c, enum client_state state)
@@ -81,13 +97,13 @@ client_enter_state(struct auth_client *c, enum client_state state)
 static void
 client_handshake(struct auth_client *c)
 {
-	unsigned char cookie[16];
 	struct str out = STR_INIT;
 	char *const *m;
 	const struct mech *mech;
 	size_t i;
 
-	if (getrandom(cookie, sizeof(cookie), 0) != (ssize_t)sizeof(cookie))
+	if (getrandom(c->cookie, sizeof(c->cookie), 0) !=
+	    (ssize_t)sizeof(c->cookie))
 		log_fatal("getrandom: %m");
 	str_append(&out, "VERSION\t1\t2\n");
 	for (m = auth_set.mechanisms; *m != NULL; m++) {
@@ -98,8 +114,8 @@ client_handshake(struct auth_client *c)
 	}
 	str_appendf(&out, "SPID\t%ld\nCUID\t%u\nCOOKIE\t", (long)getpid(),
 	    c->cuid);
-	for (i = 0; i < sizeof(cookie); i++)
-		str_appendf(&out, "%02x", cookie[i]);
+	for (i = 0; i < sizeof(c->cookie); i++)
+		str_appendf(&out, "%02x", c->cookie[i]);
 	str_append(&out, "\nDONE\n");
 	lineconn_write(c->conn, str_c(&out), out.len);
 	str_free(&out);
@@ -154,6 +170,8 @@ auth_params(char **args, size_t n, struct auth_request_info *info,
 			info->secured = true;
 		else if (strcmp(args[i], "no-penalty") == 0)
 			info->no_penalty = true;
+		else if (strcmp(args[i], "nologin") == 0)
+			info->nologin = true;
 		else if (strncmp(args[i], "resp=", 5) == 0)
 			*resp_r = args[i] + 5;
 	}
@@ -164,7 +182,7 @@ auth_params(char **args, size_t n, struct auth_request_info *info,
 static int
 cmd_auth(struct auth_client *c, char **args, size_t n)
 {
-	struct auth_request_info info = { NULL, "", "", false, false };
+	struct auth_request_info info = { NULL, "", "", false, false, false };
 	struct auth_request *req;
 	const char *resp = NULL;
 	unsigned int id;
@@ -258,6 +276,7 @@ client_handshake_input(struct auth_client *c, char **args, size_t n)
 	if (n != 2 || strcmp(args[0], "CPID") != 0 ||
 	    str_to_uint(args[1], &pid) < 0 || pid == 0)
 		return -1;
+	c->pid = pid;
 	client_enter_state(c, CLIENT_READY);
 	return 0;
 }
@@ -300,6 +319,8 @@ client_destroy(struct auth_client *c)
 		req = c->reqs[--c->n_reqs];
 		auth_request_free(&req);
 	}
+	auth_login_forget_client(c);
+	explicit_bzero(c->cookie, sizeof(c->cookie));
 	free(c->reqs);
 	free(c);
 }

@@ -6,6 +6,7 @@ src_auth_authd_SOURCES = \
 	src/auth/authd.c src/auth/auth.h \
 	src/auth/client.c \
 	src/auth/request.c \
+	src/auth/master.c \
 	src/auth/mech.c \
 	src/auth/penalty.c \
 	src/auth/username.c \

@@ -40,7 +40,7 @@ struct auth_request {
 	const struct mech *mech;
 	int mech_step;
 	char *service, *lip, *rip;
-	bool secured, no_penalty;
+	bool secured, no_penalty, nologin;
 	char *login;		/* the name the client gave */
 	char *user;		/* normalised */
 	char *password;		/* wiped as soon as it is used */
@@ -206,6 +206,7 @@ auth_request_new(struct auth_client *c, unsigned int id, const char *mech,
 	req->rip = xstrdup(info->rip);
 	req->secured = info->secured;
 	req->no_penalty = info->no_penalty;
+	req->nologin = info->nologin;
 	req->timer = evtimer_new(auth_base, req_timeout, req);
 	gettimeofday(&req->began, NULL);
 	req->started = req->began;
@@ -340,15 +341,24 @@ req_tempfail(struct auth_request *req, const char *error)
 	req_delay_reply(req);
 }
 
-/* Send OK for REQ. */
+/* Send OK for REQ; keep the login for the master's REQUEST unless the
+   client said none will come. */
 static void
 req_success(struct auth_request *req)
 {
 	struct str line = STR_INIT;
+	struct auth_login login;
 
 	req_log(req, "ok");
 	if (!req->no_penalty)
 		penalty_success(req->rip);
+	if (!req->nologin) {
+		login.user = req->user;
+		login.service = req->service;
+		login.rip = req->rip;
+		login.lip = req->lip;
+		auth_login_remember(req->client, req->id, &login);
+	}
 	str_appendf(&line, "OK\t%u\tuser=", req->id);
 	tab_escape(&line, req->user);
 	auth_client_send(req->client, str_c(&line));

@@ -1,6 +1,8 @@
 /*
- * The auth-userdb protocol (Dovecot's auth-master without REQUEST):
- * USER and PASS lookups and LIST iteration.
+ * The auth-userdb protocol (Dovecot's auth-master): USER and PASS
+ * lookups, LIST iteration and the master's REQUEST for a finished login.
+ * Every userdb answer (USER, REQUEST) is checked against
+ * first_valid_uid and last_valid_uid.
  */
 
 #include "config.h"
@@ -17,6 +19,7 @@
 #include "auth/fields.h"
 #include "auth/lineconn.h"
 #include "lib/log.h"
+#include "lib/str.h"
 #include "lib/tabescape.h"
 #include "lib/xalloc.h"
 
@@ -29,10 +32,21 @@ enum udb_state {
 
 struct udb_client;
 
+/* What a request looks up. */
+enum udb_kind {
+	UDB_USER,	/* USER: the userdb */
+	UDB_PASS,	/* PASS: the passdb, without a password */
+	UDB_REQUEST,	/* REQUEST: the userdb, for a finished login */
+};
+
+static const char *const udb_kind_names[] = {
+	"userdb lookup", "passdb lookup", "master request",
+};
+
 struct udb_req {
 	struct udb_client *client;
 	unsigned int id;
-	bool is_pass;
+	enum udb_kind kind;
 	char *user;
 	struct db_lookup *lookup;
 };
@@ -46,7 +60,8 @@ struct udb_client {
 
 typedef int udb_cmd_fn(struct udb_client *c, char **args, size_t n);
 
-static udb_cmd_fn udb_cmd_user, udb_cmd_pass, udb_cmd_list, udb_cmd_flush;
+static udb_cmd_fn udb_cmd_user, udb_cmd_pass, udb_cmd_list, udb_cmd_flush,
+    udb_cmd_request;
 
 static const struct {
 	const char *name;
@@ -57,6 +72,7 @@ static const struct {
 	{ "PASS", udb_cmd_pass, UDB_READY },
 	{ "LIST", udb_cmd_list, UDB_READY },
 	{ "CACHE-FLUSH", udb_cmd_flush, UDB_READY },
+	{ "REQUEST", udb_cmd_request, UDB_READY },
 };
 
 /* Send LINE and an LF. */
@@ -85,6 +101,70 @@ udb_req_free(struct udb_req *r)
 	free(r);
 }
 
+/*
+ * Check the uid of a userdb answer (mail_uid already applied) against
+ * first_valid_uid and last_valid_uid, as Dovecot's mail processes do.
+ * 0 (also when there is no uid), or -1 with a message in *ERROR_R (free
+ * it).
+ */
+static int
+udb_uid_check(const struct auth_fields *fields, char **error_r)
+{
+	const char *value = fields_get(fields, "uid");
+	unsigned int uid;
+
+	if (value == NULL || *value == '\0')
+		return 0;
+	if (str_to_uint(value, &uid) < 0) {
+		*error_r = xasprintf("Invalid uid %.64s from userdb lookup "
+		    "(not a number nor a known user)", value);
+		return -1;
+	}
+	if (uid < auth_set.first_valid_uid ||
+	    (auth_set.last_valid_uid != 0 && uid > auth_set.last_valid_uid)) {
+		*error_r = xasprintf("Mail access for users with UID %u not "
+		    "permitted (see %s in config file, uid from userdb "
+		    "lookup)", uid, uid < auth_set.first_valid_uid ?
+		    "first_valid_uid" : "last_valid_uid");
+		return -1;
+	}
+	return 0;
+}
+
+/* Append the reply to R to LINE; return the outcome for the log. */
+static const char *
+udb_reply(struct udb_req *r, enum db_result result, const char *backend,
+    const struct auth_fields *fields, const char *error, struct str *line)
+{
+	char *uid_error = NULL;
+
+	if (result == DB_OK && r->kind != UDB_PASS &&
+	    udb_uid_check(fields, &uid_error) < 0) {
+		log_warning("%s %s: %s", udb_kind_names[r->kind], r->user,
+		    uid_error);
+		str_appendf(line, "FAIL\t%u\treason=", r->id);
+		tab_escape(line, uid_error);
+		free(uid_error);
+		return "refused";
+	}
+	if (result == DB_OK) {
+		str_appendf(line, r->kind == UDB_PASS ? "PASS\t%u\tuser=" :
+		    "USER\t%u\t", r->id);
+		tab_escape(line, r->user);
+		fields_append_line(line, fields);
+		return "found";
+	}
+	if (result == DB_TEMPFAIL) {
+		log_warning("%s %s: %s (%s)", udb_kind_names[r->kind], r->user,
+		    error != NULL ? error : "temporary failure", backend);
+		str_appendf(line, "FAIL\t%u\treason=%s", r->id,
+		    "Temporary lookup failure");
+		return "tempfail";
+	}
+	str_appendf(line, "NOTFOUND\t%u", r->id);
+	return "notfound";
+}
+
 /* The lookup of R answered. */
 static void
 udb_looked_up(enum db_result result, const char *backend,
@@ -92,37 +172,41 @@ udb_looked_up(enum db_result result, const char *backend,
 {
 	struct udb_req *r = ctx;
 	struct str line = STR_INIT;
+	const char *outcome;
 
 	r->lookup = NULL;
-	if (result == DB_OK) {
-		str_appendf(&line, r->is_pass ? "PASS\t%u\tuser=" :
-		    "USER\t%u\t", r->id);
-		tab_escape(&line, r->user);
-		fields_append_line(&line, fields);
-	} else if (result == DB_TEMPFAIL) {
-		log_warning("userdb lookup %s: %s (%s)", r->user,
-		    error != NULL ? error : "temporary failure", backend);
-		str_appendf(&line, "FAIL\t%u\treason=%s", r->id,
-		    "Temporary lookup failure");
-	} else
-		str_appendf(&line, "NOTFOUND\t%u", r->id);
-	log_info("%s lookup: user=<%s>, result=%s, backend=%s",
-	    r->is_pass ? "passdb" : "userdb", r->user,
-	    result == DB_OK ? "found" : result == DB_TEMPFAIL ? "tempfail" :
-	    "notfound", backend);
+	outcome = udb_reply(r, result, backend, fields, error, &line);
+	log_info("%s: user=<%s>, result=%s, backend=%s",
+	    udb_kind_names[r->kind], r->user, outcome, backend);
 	udb_send(r->client, str_c(&line));
 	str_free(&line);
 	udb_req_free(r);
 }
 
-/* Parse "ID USER params"; start the lookup (IS_PASS: passdb). */
+/* Start the lookup KIND of USER (already normalised) for request ID. */
+static void
+udb_start(struct udb_client *c, unsigned int id, const char *user,
+    const struct db_info *info, enum udb_kind kind)
+{
+	struct udb_req *r = xcalloc(1, sizeof(*r));
+
+	r->client = c;
+	r->id = id;
+	r->kind = kind;
+	r->user = xstrdup(user);
+	c->reqs = xreallocarray(c->reqs, c->n_reqs + 1, sizeof(*c->reqs));
+	c->reqs[c->n_reqs++] = r;
+	r->lookup = kind == UDB_PASS ? passdb_lookup(r->user, NULL, info,
+	    udb_looked_up, r) : userdb_lookup(r->user, info, udb_looked_up, r);
+}
+
+/* Parse "ID USER params"; start the lookup KIND. */
 static int
-udb_lookup(struct udb_client *c, char **args, size_t n, bool is_pass)
+udb_lookup(struct udb_client *c, char **args, size_t n, enum udb_kind kind)
 {
 	struct db_info info = { NULL, "", "", AUTH_REPLY_DEADLINE_MS };
-	struct udb_req *r;
 	size_t i;
-	char *id_end;
+	char *id_end, *user;
 	unsigned long id;
 
 	if (n < 3 || (id = strtoul(args[1], &id_end, 10)) == 0 ||
@@ -140,16 +224,10 @@ udb_lookup(struct udb_client *c, char **args, size_t n, bool is_pass)
 	}
 	if (info.service == NULL)
 		return -1;
-	r = xcalloc(1, sizeof(*r));
-	r->client = c;
-	r->id = (unsigned int)id;
-	r->is_pass = is_pass;
-	c->reqs = xreallocarray(c->reqs, c->n_reqs + 1, sizeof(*c->reqs));
-	c->reqs[c->n_reqs++] = r;
-	if (auth_username_normalize(args[2], &r->user) < 0)
-		r->user = xstrdup(args[2]);
-	r->lookup = is_pass ? passdb_lookup(r->user, NULL, &info,
-	    udb_looked_up, r) : userdb_lookup(r->user, &info, udb_looked_up, r);
+	if (auth_username_normalize(args[2], &user) < 0)
+		user = xstrdup(args[2]);
+	udb_start(c, (unsigned int)id, user, &info, kind);
+	free(user);
 	return 0;
 }
 
@@ -157,14 +235,14 @@ udb_lookup(struct udb_client *c, char **args, size_t n, bool is_pass)
 static int
 udb_cmd_user(struct udb_client *c, char **args, size_t n)
 {
-	return udb_lookup(c, args, n, false);
+	return udb_lookup(c, args, n, UDB_USER);
 }
 
 /* PASS id user service=... */
 static int
 udb_cmd_pass(struct udb_client *c, char **args, size_t n)
 {
-	return udb_lookup(c, args, n, true);
+	return udb_lookup(c, args, n, UDB_PASS);
 }
 
 struct udb_list_ctx {
@@ -231,6 +309,39 @@ udb_cmd_flush(struct udb_client *c, char **args, size_t n)
 	udb_send(c, line);
 	free(line);
 	free(user);
+	return 0;
+}
+
+/* REQUEST id client-pid client-id cookie [params]: the userdb record of
+   a finished login, once. */
+static int
+udb_cmd_request(struct udb_client *c, char **args, size_t n)
+{
+	unsigned int id, pid, client_id;
+	struct auth_login *login;
+	struct db_info info;
+	const char *error;
+	char *line;
+
+	if (n < 5 || str_to_uint(args[1], &id) < 0 ||
+	    str_to_uint(args[2], &pid) < 0 ||
+	    str_to_uint(args[3], &client_id) < 0 ||
+	    strlen(args[4]) != 2 * AUTH_COOKIE_SIZE ||
+	    strspn(args[4], "0123456789abcdefABCDEF") != 2 * AUTH_COOKIE_SIZE)
+		return -1;
+	if (auth_login_take(pid, args[4], client_id, &login, &error) < 0) {
+		log_warning("master request %u.%u: %s", pid, client_id, error);
+		line = xasprintf("FAIL\t%u", id);
+		udb_send(c, line);
+		free(line);
+		return 0;
+	}
+	info.service = login->service;
+	info.rip = login->rip;
+	info.lip = login->lip;
+	info.timeout_ms = AUTH_REPLY_DEADLINE_MS;
+	udb_start(c, id, login->user, &info, UDB_REQUEST);
+	auth_login_free(&login);
 	return 0;
 }
 

@@ -477,7 +477,8 @@ def test_userdb_static_passwd_and_overrides(authd):
                              "gid=5678", "home=/var/mail/example.com/ann",
                              "mail=maildir:~/Mail"]
     b = authd({"userdb": f"passwd-file:{a.passwd}, passwd",
-               "userdb_override_fields": "gid=42"})
+               "userdb_override_fields": "gid=42",
+               "first_valid_uid": "0"})
     with b.userdb() as u:
         u.send("USER\t1\troot\tservice=lmtp")
         assert u.reply() == ["USER", "1", "root", "uid=0", "gid=42",
