@@ -95,6 +95,10 @@ setup(const struct cfg *cfg)
 	auth_set.username_format = cfg_str(cfg, "auth_username_format");
 	auth_set.default_realm = cfg_str(cfg, "auth_default_realm");
 	auth_set.username_chars = cfg_str(cfg, "auth_username_chars");
+	auth_set.first_valid_uid = (unsigned long long)cfg_int(cfg,
+	    "first_valid_uid");
+	auth_set.last_valid_uid = (unsigned long long)cfg_int(cfg,
+	    "last_valid_uid");
 	auth_cache_init(cfg_size(cfg, "auth_cache_size"),
 	    cfg_duration(cfg, "auth_cache_ttl"),
 	    cfg_duration(cfg, "auth_cache_negative_ttl"));

@@ -8,15 +8,8 @@ import pytest
 from authproto import AuthConn, plain, userdb_handshake
 from test_authd import HAVE_AUTHD, USERS, authd  # noqa: F401
 from test_authd import write_passwd_file
-from util import SRCDIR
 
 pytestmark = pytest.mark.skipif(not HAVE_AUTHD, reason="authd not built")
-
-# authd.c hands first_valid_uid/last_valid_uid to the userdb replies.
-UID_RANGE_WIRED = "first_valid_uid" in \
-    (SRCDIR / "src/auth/authd.c").read_text()
-needs_uid_range = pytest.mark.skipif(
-    not UID_RANGE_WIRED, reason="authd.c does not read first_valid_uid")
 
 ALICE = ["alice", "uid=1000", "gid=1000", "home=/home/alice",
          "quota_rule=*:storage=1G"]
@@ -167,7 +160,6 @@ def test_waiting_logins_are_bounded(authd):
         assert request(u, 3, 4242, n, cookie)[:3] == ["USER", "3", "bob"]
 
 
-@needs_uid_range
 def test_userdb_uid_range(authd):
     a = authd({"first_valid_uid": "1001", "last_valid_uid": "1001"})
     with a.userdb() as u:
@@ -192,7 +184,6 @@ def test_userdb_uid_range(authd):
         assert u.reply() == ["PASS", "4", "user=alice"]
 
 
-@needs_uid_range
 def test_uid_range_defaults_and_mail_uid(authd):
     # first_valid_uid = 500 by default: root's mail is refused.
     a = authd({"userdb": "passwd"})
@@ -224,7 +215,6 @@ def test_uid_range_defaults_and_mail_uid(authd):
         assert r[:2] == ["FAIL", "1"] and "Invalid uid" in r[2]
 
 
-@needs_uid_range
 def test_request_uid_refused(authd):
     a = authd({"first_valid_uid": "1001"})
     c, cookie = login_conn(a)
