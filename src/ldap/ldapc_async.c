@@ -8,10 +8,14 @@
 
 #include <sys/queue.h>
 
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -49,14 +53,37 @@ struct ldapc_op {
 
 TAILQ_HEAD(op_list, ldapc_op);
 
+/*
+ * How far a connection is set up.  Every step waits in the event loop:
+ * the TCP connect for the socket to become writable, StartTLS for its
+ * reply, the service bind as an operation.  Only the TLS handshake
+ * (inside ldap_install_tls(), bounded by net_timeout) and a SASL bind
+ * (Cyrus SASL drives ldap_sasl_interactive_bind_s()) block.
+ */
+enum conn_state {
+	CONN_CONNECTING,	/* the TCP connect is in progress */
+	CONN_STARTTLS,		/* the StartTLS request is sent */
+	CONN_BINDING,		/* the service bind is sent */
+	CONN_READY,		/* bound as the pool's identity */
+};
+
 struct aconn {
 	struct ldapc_pool *pool;
 	LIST_ENTRY(aconn) link;
-	LDAP *ld;
+	LDAP *ld;		/* NULL between two URIs */
 	size_t cur;		/* the URI it is connected to */
 	time_t connected_at;
-	struct event *ev;
-	bool ready;		/* bound as the pool's identity */
+	struct event *ev;	/* the socket: writable, then readable */
+	struct event *timer;	/* the connect and StartTLS time limit */
+	enum conn_state state;
+	bool implicit_tls;	/* an ldaps:// URI: TLS once connected */
+	int tls_msgid;		/* the StartTLS request */
+	/* Failover while setting up: the next URI to look at, whether
+	   those marked down are tried now, those tried, what failed. */
+	size_t next;
+	bool try_down;
+	bool *tried;
+	struct str errors;
 	struct op_list ops;
 	size_t nops;
 };
@@ -78,6 +105,11 @@ struct ldapc_pool {
 
 static void pool_kick(struct ldapc_pool *);
 static void conn_close(struct aconn *);
+static void conn_ready(struct aconn *);
+static void conn_starttls_reply(struct aconn *);
+static void conn_input(evutil_socket_t, short, void *);
+static void conn_writable(evutil_socket_t, short, void *);
+static void op_timeout(evutil_socket_t, short, void *);
 
 /* Wipe and free the string S. */
 static void
@@ -233,7 +265,7 @@ op_done(struct ldapc_op *op, int rc, const char *diag)
 		    op->kind == OP_SEARCH ? "search" : "bind", why);
 	}
 	if (op->kind == OP_SERVICE_BIND && ret == 1)
-		conn->ready = true;
+		conn_ready(conn);
 	if (op->kind == OP_SERVICE_BIND && ret != 1) {
 		conn_close(conn);
 		pool_fail_queue(pool, error != NULL ? error :
@@ -283,6 +315,10 @@ conn_input(evutil_socket_t fd, short what, void *arg)
 	int rc;
 
 	(void)fd, (void)what;
+	if (conn->state == CONN_STARTTLS) {
+		conn_starttls_reply(conn);
+		return;
+	}
 	for (;;) {
 		msg = NULL;
 		rc = ldap_result(conn->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero,
@@ -299,7 +335,8 @@ conn_input(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		/* A failed service bind closes CONN: stop reading then. */
-		last = ldap_msgtype(msg) == LDAP_RES_BIND && !conn->ready;
+		last = ldap_msgtype(msg) == LDAP_RES_BIND &&
+		    conn->state != CONN_READY;
 		conn_message(conn, msg);
 		ldap_msgfree(msg);
 		if (last)
@@ -383,6 +420,8 @@ set_options(struct ldapc_pool *pool, LDAP *ld)
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net) !=
 	    LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &net) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) !=
+	    LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_DEREF, &pool->set.deref) !=
 	    LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
@@ -391,69 +430,201 @@ set_options(struct ldapc_pool *pool, LDAP *ld)
 	return ldapc_apply_tls(ld, &pool->tls, &what, &rc);
 }
 
-/* Connect LD to URI I of POOL: TCP (TLS for ldaps), StartTLS, and the
-   SASL bind if there is one. */
+/*
+ * Return URI (allocated), turned into an ldap:// URI with an explicit
+ * port when it is an ldaps:// one (*TLS_R set then).  libldap makes the
+ * TLS handshake of an ldaps:// URI inside the TCP connect and waits for
+ * both; connecting in plain text and calling ldap_install_tls() once the
+ * socket is writable makes the same handshake after a connect that the
+ * event loop waits for.
+ */
+static char *
+plain_uri(const char *uri, bool *tls_r)
+{
+	LDAPURLDesc *lud;
+	char *text, *plain;
+
+	*tls_r = false;
+	if (ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS)
+		return xstrdup(uri);
+	if (strcasecmp(lud->lud_scheme, "ldaps") != 0) {
+		ldap_free_urldesc(lud);
+		return xstrdup(uri);
+	}
+	*tls_r = true;
+	ber_memfree(lud->lud_scheme);
+	lud->lud_scheme = ber_strdup("ldap");
+	if (lud->lud_port == 0)
+		lud->lud_port = LDAPS_PORT;
+	text = ldap_url_desc2str(lud);
+	plain = text != NULL ? xstrdup(text) : xstrdup(uri);
+	ldap_memfree(text);
+	ldap_free_urldesc(lud);
+	return plain;
+}
+
+/* Start connecting a handle to URI I of POOL, without waiting (in plain
+   text for ldaps://: see plain_uri()). */
 static int
-open_uri(struct ldapc_pool *pool, size_t i, LDAP **ld_r, char **error_r)
+open_uri(struct ldapc_pool *pool, size_t i, LDAP **ld_r, bool *tls_r,
+    char **error_r)
 {
 	LDAP *ld = NULL;
-	char *why;
+	char *uri, *why;
 	int rc;
 
-	if ((rc = ldap_initialize(&ld, pool->uris[i])) != LDAP_SUCCESS) {
+	uri = plain_uri(pool->uris[i], tls_r);
+	rc = ldap_initialize(&ld, uri);
+	free(uri);
+	if (rc != LDAP_SUCCESS) {
 		*error_r = xstrdup(ldap_err2string(rc));
 		return -1;
 	}
 	if (set_options(pool, ld) < 0) {
 		*error_r = xstrdup("cannot set the connection options");
-		goto fail;
+		ldap_unbind_ext(ld, NULL, NULL);
+		return -1;
 	}
+	/* With LDAP_OPT_CONNECT_ASYNC: 0 while the connect is pending. */
 	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
 		why = reason(ld, rc, NULL);
 		*error_r = xasprintf("cannot connect: %s", why);
 		free(why);
-		goto fail;
+		ldap_unbind_ext(ld, NULL, NULL);
+		return -1;
 	}
-	if (pool->set.start_tls &&
-	    (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
-		why = reason(ld, rc, NULL);
-		*error_r = xasprintf("StartTLS failed: %s", why);
-		free(why);
-		goto fail;
-	}
-	if (pool->id.sasl_mech != NULL &&
-	    ldapc_sasl_bind(ld, &pool->id, error_r) < 0)
-		goto fail;
 	*ld_r = ld;
 	return 0;
-fail:
-	ldap_unbind_ext(ld, NULL, NULL);
-	return -1;
 }
 
-/* Make a connection object of LD, watched by the event loop. */
-static struct aconn *
-conn_new(struct ldapc_pool *pool, LDAP *ld, size_t cur)
+/* URI I failed while CONN was being set up: mark it down, say why. */
+static void
+uri_failed(struct aconn *conn, size_t i, const char *error)
 {
-	struct aconn *conn = xcalloc(1, sizeof(*conn));
+	struct ldapc_pool *pool = conn->pool;
+
+	pool->down_until[i] = time(NULL) + LDAPC_RETRY_DOWN;
+	str_appendf(&conn->errors, "%s%s: %s", conn->errors.len > 0 ?
+	    "; " : "", pool->uris[i], error);
+}
+
+/* Wait for CONN's new handle LD, connecting to URI I, to be writable. */
+static void
+conn_attach(struct aconn *conn, LDAP *ld, size_t i, bool implicit_tls)
+{
+	struct timeval net = { conn->pool->set.net_timeout, 0 };
 	int fd = -1, flags;
 
 	(void)ldap_get_option(ld, LDAP_OPT_DESC, &fd);
 	if ((flags = fcntl(fd, F_GETFL)) >= 0)
 		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-	conn->pool = pool;
 	conn->ld = ld;
-	conn->cur = cur;
-	conn->connected_at = time(NULL);
-	/* Ready unless a simple bind has yet to be made. */
-	conn->ready = pool->id.dn == NULL || pool->id.sasl_mech != NULL;
-	TAILQ_INIT(&conn->ops);
-	conn->ev = event_new(pool->base, fd, EV_READ | EV_PERSIST,
-	    conn_input, conn);
+	conn->cur = i;
+	conn->implicit_tls = implicit_tls;
+	conn->state = CONN_CONNECTING;
+	conn->ev = event_new(conn->pool->base, fd, EV_WRITE, conn_writable,
+	    conn);
 	event_add(conn->ev, NULL);
-	LIST_INSERT_HEAD(&pool->conns, conn, link);
-	pool->nconns++;
-	return conn;
+	evtimer_add(conn->timer, &net);
+}
+
+/*
+ * Start setting CONN up on the next URI it has not tried: those not
+ * marked down first, in order, then the others.  Returns false when
+ * every URI failed.
+ */
+static bool
+conn_start(struct aconn *conn)
+{
+	struct ldapc_pool *pool = conn->pool;
+	LDAP *ld;
+	char *error;
+	bool tls;
+	size_t i;
+
+	for (;;) {
+		if (conn->next == pool->nuris) {
+			if (conn->try_down)
+				return false;
+			conn->try_down = true;
+			conn->next = 0;
+		}
+		i = conn->next++;
+		if (conn->tried[i] ||
+		    (!conn->try_down && pool->down_until[i] > time(NULL)))
+			continue;
+		conn->tried[i] = true;
+		if (open_uri(pool, i, &ld, &tls, &error) == 0) {
+			conn_attach(conn, ld, i, tls);
+			return true;
+		}
+		uri_failed(conn, i, error);
+		free(error);
+	}
+}
+
+/* Close CONN's handle, and the service bind sent on it, if any. */
+static void
+conn_detach(struct aconn *conn)
+{
+	struct ldapc_op *op;
+
+	while ((op = TAILQ_FIRST(&conn->ops)) != NULL) {
+		op_detach(op);
+		op_free(op);
+	}
+	if (conn->ev != NULL)
+		event_free(conn->ev);
+	conn->ev = NULL;
+	evtimer_del(conn->timer);
+	if (conn->ld != NULL)
+		ldap_unbind_ext(conn->ld, NULL, NULL);
+	conn->ld = NULL;
+}
+
+/* No URI could be set up for CONN: close it and fail the queue. */
+static void
+conn_give_up(struct aconn *conn)
+{
+	struct ldapc_pool *pool = conn->pool;
+	char *error;
+
+	error = xasprintf("no LDAP server available: %s",
+	    str_c(&conn->errors));
+	conn_close(conn);
+	pool_fail_queue(pool, error);
+	free(error);
+}
+
+/* Setting CONN up on its URI failed with ERROR: fail over. */
+static void
+conn_setup_failed(struct aconn *conn, const char *error)
+{
+	uri_failed(conn, conn->cur, error);
+	conn_detach(conn);
+	if (!conn_start(conn))
+		conn_give_up(conn);
+}
+
+/* As conn_setup_failed(), with "WHAT: " and the reason for RC. */
+static void
+conn_setup_failed_rc(struct aconn *conn, const char *what, int rc)
+{
+	char *why = reason(conn->ld, rc, NULL);
+	char *error = xasprintf("%s: %s", what, why);
+
+	conn_setup_failed(conn, error);
+	free(why);
+	free(error);
+}
+
+/* CONN is ready for operations. */
+static void
+conn_ready(struct aconn *conn)
+{
+	conn->state = CONN_READY;
+	conn->connected_at = time(NULL);
+	pool_kick(conn->pool);
 }
 
 /* Start binding CONN as the pool's identity. */
@@ -471,41 +642,147 @@ conn_service_bind(struct aconn *conn)
 	return op_send(conn, op);
 }
 
-/* Open a new connection: URIs not marked down first, in order. */
-static int
-conn_open(struct ldapc_pool *pool, char **error_r)
+/*
+ * CONN is connected, and protected as configured: bind it as the pool's
+ * identity.  A SASL bind blocks (libldap has no asynchronous
+ * interactive bind); a simple bind is an operation like the others.
+ */
+static void
+conn_secured(struct aconn *conn)
 {
-	struct str errors = STR_INIT;
-	time_t now = time(NULL);
-	struct aconn *conn;
-	LDAP *ld;
+	struct ldapc_pool *pool = conn->pool;
 	char *error;
-	size_t i;
-	int pass;
 
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < pool->nuris; i++) {
-			if ((pool->down_until[i] > now) != (pass == 1))
-				continue;
-			if (open_uri(pool, i, &ld, &error) == 0) {
-				pool->down_until[i] = 0;
-				str_free(&errors);
-				conn = conn_new(pool, ld, i);
-				if (conn->ready || conn_service_bind(conn))
-					return 0;
-				conn_broken(conn, "cannot send the bind");
-				*error_r = xstrdup("cannot send the bind");
-				return -1;
-			}
-			pool->down_until[i] = now + LDAPC_RETRY_DOWN;
-			str_appendf(&errors, "%s%s: %s", errors.len > 0 ?
-			    "; " : "", pool->uris[i], error);
-			free(error);
-		}
+	if (pool->id.sasl_mech != NULL &&
+	    ldapc_sasl_bind(conn->ld, &pool->id, &error) < 0) {
+		conn_setup_failed(conn, error);
+		free(error);
+		return;
 	}
-	*error_r = xasprintf("no LDAP server available: %s", str_c(&errors));
-	str_free(&errors);
-	return -1;
+	pool->down_until[conn->cur] = 0;
+	if (pool->id.dn == NULL || pool->id.sasl_mech != NULL) {
+		conn_ready(conn);
+		return;
+	}
+	conn->state = CONN_BINDING;
+	if (!conn_service_bind(conn))
+		conn_setup_failed(conn, "cannot send the bind");
+}
+
+/* Make the TLS handshake on CONN: blocking, bounded by net_timeout
+   (libldap polls); false when it failed and CONN moved on. */
+static bool
+conn_install_tls(struct aconn *conn, const char *what)
+{
+	int rc;
+
+	if ((rc = ldap_install_tls(conn->ld)) == LDAP_SUCCESS)
+		return true;
+	conn_setup_failed_rc(conn, what, rc);
+	return false;
+}
+
+/* Send StartTLS on CONN; its reply arrives in conn_input(). */
+static void
+conn_send_starttls(struct aconn *conn)
+{
+	struct timeval net = { conn->pool->set.net_timeout, 0 };
+	int rc;
+
+	rc = ldap_start_tls(conn->ld, NULL, NULL, &conn->tls_msgid);
+	if (rc != LDAP_SUCCESS) {
+		conn_setup_failed_rc(conn, "StartTLS failed", rc);
+		return;
+	}
+	conn->state = CONN_STARTTLS;
+	evtimer_add(conn->timer, &net);
+}
+
+/* Read the reply to CONN's StartTLS request; then the handshake. */
+static void
+conn_starttls_reply(struct aconn *conn)
+{
+	struct timeval zero = { 0, 0 };
+	LDAPMessage *msg = NULL;
+	int rc, err;
+
+	rc = ldap_result(conn->ld, conn->tls_msgid, LDAP_MSG_ALL, &zero, &msg);
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		conn_setup_failed_rc(conn, "StartTLS failed", LDAP_SERVER_DOWN);
+		return;
+	}
+	if (ldap_parse_result(conn->ld, msg, &err, NULL, NULL, NULL, NULL,
+	    1) != LDAP_SUCCESS)
+		err = LDAP_DECODING_ERROR;
+	if (err != LDAP_SUCCESS) {
+		conn_setup_failed_rc(conn, "StartTLS failed", err);
+		return;
+	}
+	evtimer_del(conn->timer);
+	if (conn_install_tls(conn, "StartTLS failed"))
+		conn_secured(conn);
+}
+
+/* CONN's socket is writable, or its connect timed out. */
+static void
+conn_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct aconn *conn = arg;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	(void)what;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err != 0) {
+		conn_setup_failed_rc(conn, "cannot connect", LDAP_SERVER_DOWN);
+		return;
+	}
+	evtimer_del(conn->timer);
+	event_free(conn->ev);
+	conn->ev = event_new(conn->pool->base, fd, EV_READ | EV_PERSIST,
+	    conn_input, conn);
+	event_add(conn->ev, NULL);
+	if (conn->implicit_tls && !conn_install_tls(conn,
+	    "TLS handshake failed"))
+		return;
+	if (conn->pool->set.start_tls)
+		conn_send_starttls(conn);
+	else
+		conn_secured(conn);
+}
+
+/* CONN's connect or StartTLS took longer than net_timeout. */
+static void
+conn_setup_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct aconn *conn = arg;
+	char *error;
+
+	(void)fd, (void)what;
+	error = xasprintf("%s: no answer within %d seconds",
+	    conn->state == CONN_CONNECTING ? "cannot connect" :
+	    "StartTLS failed", conn->pool->set.net_timeout);
+	conn_setup_failed(conn, error);
+	free(error);
+}
+
+/* Open a new connection: start setting it up, or fail the queue. */
+static void
+conn_open(struct ldapc_pool *pool)
+{
+	struct aconn *conn = xcalloc(1, sizeof(*conn));
+
+	conn->pool = pool;
+	conn->tried = xcalloc(pool->nuris, sizeof(*conn->tried));
+	conn->timer = evtimer_new(pool->base, conn_setup_timeout, conn);
+	TAILQ_INIT(&conn->ops);
+	LIST_INSERT_HEAD(&pool->conns, conn, link);
+	pool->nconns++;
+	if (!conn_start(conn))
+		conn_give_up(conn);
 }
 
 /* Close CONN, whose operations are gone. */
@@ -514,8 +791,10 @@ conn_close(struct aconn *conn)
 {
 	LIST_REMOVE(conn, link);
 	conn->pool->nconns--;
-	event_free(conn->ev);
-	ldap_unbind_ext(conn->ld, NULL, NULL);
+	conn_detach(conn);
+	event_free(conn->timer);
+	str_free(&conn->errors);
+	free(conn->tried);
 	free(conn);
 }
 
@@ -530,12 +809,13 @@ pool_pick(struct ldapc_pool *pool, bool *opening_r)
 	*opening_r = false;
 	for (conn = LIST_FIRST(&pool->conns); conn != NULL; conn = next) {
 		next = LIST_NEXT(conn, link);
-		if (conn->ready && conn->nops == 0 && conn->cur > 0 &&
+		if (conn->state == CONN_READY && conn->nops == 0 &&
+		    conn->cur > 0 &&
 		    now - conn->connected_at >= LDAPC_RETRY_DOWN) {
 			conn_close(conn);	/* back to the first URI */
 			continue;
 		}
-		if (!conn->ready)
+		if (conn->state != CONN_READY)
 			*opening_r = true;
 		else if (best == NULL || conn->nops < best->nops)
 			best = conn;
@@ -554,7 +834,6 @@ pool_dispatch(evutil_socket_t fd, short what, void *arg)
 	struct ldapc_pool *pool = arg;
 	struct ldapc_op *op;
 	struct aconn *conn;
-	char *error;
 	bool opening;
 
 	(void)fd, (void)what;
@@ -572,11 +851,7 @@ pool_dispatch(evutil_socket_t fd, short what, void *arg)
 		}
 		if (opening || pool->nconns >= pool->max_conns)
 			return;
-		if (conn_open(pool, &error) < 0) {
-			pool_fail_queue(pool, error);
-			free(error);
-			return;
-		}
+		conn_open(pool);
 	}
 }
 
