@@ -346,9 +346,20 @@ def test_bad_settings_stop_the_open(table, tmp_path):
 
 
 def read_line(proc, timeout=30):
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert ready, "no answer"
-    return proc.stdout.readline().rstrip("\n")
+    """One line of PROC's output, waiting at most TIMEOUT seconds.  The
+    bytes are read from the descriptor here: select() on the file object
+    would miss a line its buffer already holds."""
+    buf = getattr(proc, "line_buf", b"")
+    deadline = time.monotonic() + timeout
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([proc.stdout], [], [], max(left, 0))
+        assert ready, "no answer"
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        assert chunk, "no answer: output closed"
+        buf += chunk
+    line, proc.line_buf = buf.split(b"\n", 1)
+    return line.decode()
 
 
 def test_server_stopped_mid_run_then_back(tmp_path, private_slapd):
