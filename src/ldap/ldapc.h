@@ -227,14 +227,21 @@ int ldapc_check_password(struct ldapc *conn, const char *dn,
  * connections are kept open and rebound for the next login.  When every
  * connection is busy, operations queue in the pool.
  *
- * Connecting (TCP and, with start_tls, StartTLS) is done synchronously,
- * bounded by net_timeout, and so is a SASL bind (set->sasl_mech: its
+ * Setting a connection up waits in the event loop: the TCP connect
+ * (LDAP_OPT_CONNECT_ASYNC: until the socket is writable), the StartTLS
+ * request and reply, and a simple bind as set->bind_dn.  Two steps
+ * block, because libldap has no asynchronous form of them: the TLS
+ * handshake (after StartTLS, and for ldaps:// once the TCP connect is
+ * done), bounded by net_timeout, and a SASL bind (set->sasl_mech: its
  * exchanges are driven by Cyrus SASL), each round trip bounded by
- * net_timeout; a simple bind as set->bind_dn and everything after are
- * asynchronous.  Each operation is bounded by op_timeout: a server
- * that does not answer in time fails it.  A connection that breaks is
- * dropped; its operations are retried once on a new connection, which
- * fails over to the next URI as the synchronous client does.
+ * net_timeout.  The connect and the StartTLS reply are bounded by
+ * net_timeout; a server that fails or stalls there is marked down and
+ * the next URI is tried; when none is left the queued operations fail.
+ * Operations wait in the pool's queue while a connection is set up.
+ * Each operation is bounded by op_timeout: a server that does not
+ * answer in time fails it.  A connection that breaks is dropped; its
+ * operations are retried once on a new connection, which fails over to
+ * the next URI as the synchronous client does.
  *
  * Callbacks are always called from the event loop, never from inside
  * the function that started the operation, and exactly once unless the

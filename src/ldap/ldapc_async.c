@@ -731,13 +731,16 @@ conn_writable(evutil_socket_t fd, short what, void *arg)
 {
 	struct aconn *conn = arg;
 	socklen_t len = sizeof(int);
+	char *error;
 	int err = 0;
 
 	(void)what;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err != 0) {
-		conn_setup_failed_rc(conn, "cannot connect", LDAP_SERVER_DOWN);
+		error = xasprintf("cannot connect: %s", strerror(err));
+		conn_setup_failed(conn, error);
+		free(error);
 		return;
 	}
 	evtimer_del(conn->timer);
