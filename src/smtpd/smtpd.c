@@ -58,7 +58,6 @@ settings_read(const struct cfg *cfg)
 	smtpd.broken_sasl = cfg_bool(cfg, "broken_sasl_auth_clients");
 	smtpd.sasl_opts = cfg_list(cfg, "smtpd_sasl_security_options");
 	smtpd.sasl_tls_opts = cfg_list(cfg, "smtpd_sasl_tls_security_options");
-	smtpd.sasl_local_domain = cfg_str(cfg, "smtpd_sasl_local_domain");
 	smtpd.helo_required = cfg_bool(cfg, "smtpd_helo_required");
 	smtpd.vrfy_disabled = cfg_bool(cfg, "disable_vrfy_command");
 	smtpd.forbid_bare_newline = strcmp(bare, "yes") == 0 ? 1 :
@@ -188,7 +187,6 @@ main(int argc, char **argv)
 
 	cfg = daemon_start("smtpd", "smtpd [-c FILE] [-f] [-v] "
 	    "[-o name=value]...", argc, argv, &opt);
-	smtpd.cfg = cfg;
 	settings_read(cfg);
 	settings_tls(cfg);
 	queue_setup(cfg);

@@ -43,7 +43,6 @@ enum smtpd_port {
 /* The server's settings and shared state. */
 struct smtpd_server {
 	struct event_base *base;
-	const struct cfg *cfg;
 	const char *hostname;		/* myhostname */
 	const char *myorigin;
 	char *banner;			/* smtpd_banner, expanded */
@@ -55,7 +54,6 @@ struct smtpd_server {
 	bool broken_sasl;		/* broken_sasl_auth_clients */
 	char *const *sasl_opts;		/* smtpd_sasl_security_options */
 	char *const *sasl_tls_opts;	/* smtpd_sasl_tls_security_options */
-	const char *sasl_local_domain;
 	bool helo_required;
 	bool vrfy_disabled;
 	int forbid_bare_newline;	/* 0 no, 1 yes, 2 normalize */
