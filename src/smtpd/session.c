@@ -134,12 +134,13 @@ session_peer(struct session *s, int fd)
 			    strlen(s->client_addr + 7) + 1);
 	}
 	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
-	    ss.ss_family == AF_INET) {
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		ss.ss_family = AF_UNSPEC;
+	if (ss.ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
 		    s->local_addr, sizeof(s->local_addr));
 		s->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	} else if (len > 0 && ss.ss_family == AF_INET6) {
+	} else if (ss.ss_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 		    s->local_addr, sizeof(s->local_addr));
 		s->local_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
