@@ -22,5 +22,6 @@ int ctl_config_main(const struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_check_main(const struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_map_main(const struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_auth_main(const struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_queue_main(const struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

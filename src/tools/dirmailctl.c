@@ -26,6 +26,8 @@ static const struct {
 	{ "map", ctl_map_main, "build FILE | query [-a] TABLE KEY|-" },
 	{ "auth", ctl_auth_main, "test [-a SOCKET] USER [PASSWORD] | "
 	    "lookup [-a SOCKET] USER | list [-a SOCKET]" },
+	{ "queue", ctl_queue_main, "list | show ID | "
+	    "delete|hold|release ID...|ALL" },
 };
 
 /* Print the usage message and return the usage exit status. */
