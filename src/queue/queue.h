@@ -73,6 +73,10 @@ int queue_spares_take(struct queue_spares *sp, struct queue_file **qf_r,
 /* Remove the spares and free the pool.  NULLs *SP. */
 void queue_spares_free(struct queue_spares **sp);
 
+/* True when the LEN bytes at ID are a queue id (12 to QUEUE_ID_MAX
+   upper-case hex digits): the one rule for names and arguments. */
+bool queue_id_valid(const char *id, size_t len);
+
 const char *queue_file_id(const struct queue_file *qf);
 
 /*

@@ -51,8 +51,6 @@ bool queue_arrival_parse(const char *s, size_t len, double *arrival);
  */
 void queue_id_new(char *id);
 
-/* True when ID looks like a queue id (12 to QUEUE_ID_MAX upper-case hex). */
-bool queue_id_valid(const char *id, size_t len);
 
 /*
  * Flush QF, append the end record and patch the header.  Returns the

@@ -28,7 +28,6 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "queue/queue.h"
-#include "queue/queue_int.h"
 #include "tools/ctl.h"
 
 #define QUEUE_USAGE \
