@@ -11,4 +11,10 @@ include tests/unit/authc.mk
 include tests/unit/queue.mk
 include tests/unit/check.mk
 include tests/unit/tabescape.mk
+include tests/unit/dproto.mk
+include tests/unit/qmgr.mk
+include tests/unit/bounce.mk
+include tests/unit/delivery.mk
+include tests/unit/smtpc.mk
+include tests/unit/sendmail.mk
 include tests/svc/local.mk

@@ -14,7 +14,8 @@
 
 /*
  * A service runs when one of its listeners is set (and, for imapd and
- * pop3d, when "protocols" names its protocol); qmgr runs with smtpd.
+ * pop3d, when "protocols" names its protocol); qmgr and the delivery
+ * agents run with smtpd.
  */
 const struct service_def service_defs[] = {
 	{ .name = "authd",
@@ -25,6 +26,11 @@ const struct service_def service_defs[] = {
 	      "pickup_listen", NULL },
 	  .drops_itself = true },
 	{ .name = "qmgr", .listen = { NULL }, .runs_with = "smtpd" },
+	/* The delivery agents (doc/delivery-protocol.md): local stays root
+	   to deliver as each mailbox owner; smtp drops like the rest. */
+	{ .name = "local", .listen = { NULL }, .runs_with = "smtpd",
+	  .drops_itself = true },
+	{ .name = "smtp", .listen = { NULL }, .runs_with = "smtpd" },
 	{ .name = "imapd", .listen = { "imap_listen", "imaps_listen", NULL },
 	  .protocol = "imap" },
 	{ .name = "pop3d", .listen = { "pop3_listen", "pop3s_listen", NULL },

@@ -33,6 +33,8 @@ static const struct {
 	{ QUEUE_HOLD, 0700 },
 	{ QUEUE_CORRUPT, 0700 },
 	{ QUEUE_BOUNCE, 0700 },
+	{ QUEUE_DEFER, 0700 },
+	{ QUEUE_PRIVATE, 0700 },
 	{ QUEUE_PUBLIC, 0710 },
 };
 

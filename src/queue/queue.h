@@ -28,7 +28,9 @@ struct queue_committer;		/* the group-commit workers */
 #define QUEUE_HOLD	"hold"
 #define QUEUE_CORRUPT	"corrupt"
 #define QUEUE_BOUNCE	"bounce"
+#define QUEUE_DEFER	"defer"		/* per-message deferral reasons */
 #define QUEUE_PUBLIC	"public"
+#define QUEUE_PRIVATE	"private"	/* the delivery agents' sockets */
 /* The qmgr wake-up FIFO, relative to queue_directory. */
 #define QUEUE_QMGR_FIFO	"public/qmgr"
 
@@ -37,8 +39,8 @@ struct queue_committer;		/* the group-commit workers */
 
 /*
  * Create QUEUE_DIR (mode 0711) and its subdirectories (incoming active
- * deferred hold corrupt bounce public) when missing, mode 0700 (public
- * 0710), owned by UID/GID when running as root ((uid_t)-1: leave).  Also
+ * deferred hold corrupt bounce defer private public) when missing, mode
+ * 0700 (public 0710), owned by UID/GID when running as root ((uid_t)-1: leave).  Also
  * creates the wake-up FIFO public/qmgr (mode 0620).  Existing entries keep
  * their mode; a subdirectory that is not a directory (a symbolic link, a
  * file) is an error.  0, or -1 with *ERROR_R (free it).

@@ -12,7 +12,8 @@ stderr in a log file, and waits until the pid file is written and the
 listeners accept.  Teardown kills whatever is left.
 
 SERVICES maps a service name (the program dirmaild looks for in
-daemon_directory: authd, smtpd, qmgr, imapd, pop3d) to the built program
+daemon_directory: authd, smtpd, qmgr, local, smtp, imapd,
+pop3d) to the built program
 that plays it ("testsvc" or the real one).  By default every real
 service that is built is linked under its own name.
 """
@@ -33,7 +34,7 @@ import pytest
 
 from util import program, free_port, write_config
 
-SERVICES = ("authd", "smtpd", "qmgr", "imapd", "pop3d")
+SERVICES = ("authd", "smtpd", "qmgr", "local", "smtp", "imapd", "pop3d")
 
 
 def pid_alive(pid):
