@@ -1,7 +1,8 @@
 /*
  * The static userdb ("static:uid=vmail gid=vmail home=/var/mail/%d/%n":
  * the same fields for every user, with variables expanded) and the
- * passwd userdb (getpwnam(3): system users, e.g. from SSSD).
+ * passwd userdb (getpwnam(3) and getpwent(3): system users, e.g. from
+ * SSSD).
  */
 
 #include "config.h"
@@ -87,6 +88,29 @@ passwd_lookup(void *db, struct db_query *q)
 	db_query_done(q, DB_OK);
 }
 
+/*
+ * Every system user whose uid may own mail (first_valid_uid to
+ * last_valid_uid), as Dovecot's passwd userdb iterates: root and the
+ * system accounts are not mail users.
+ */
+static int
+passwd_iterate(void *db, db_iterate_cb *each, void *ctx)
+{
+	struct passwd *pw;
+
+	(void)db;
+	setpwent();
+	while ((errno = 0, pw = getpwent()) != NULL) {
+		if (pw->pw_uid < auth_set.first_valid_uid ||
+		    (auth_set.last_valid_uid != 0 &&
+		    pw->pw_uid > auth_set.last_valid_uid))
+			continue;
+		each(pw->pw_name, ctx);
+	}
+	endpwent();
+	return 0;
+}
+
 const struct userdb_driver userdb_static = {
 	.name = "static",
 	.init = static_init,
@@ -100,4 +124,5 @@ const struct userdb_driver userdb_passwd = {
 	.init = passwd_init,
 	.deinit = passwd_deinit,
 	.lookup = passwd_lookup,
+	.iterate = passwd_iterate,
 };

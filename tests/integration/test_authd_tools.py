@@ -57,6 +57,24 @@ def test_auth_lookup_and_list(authd):  # noqa: F811
     assert r.returncode == 64
 
 
+def test_auth_list_passwd_userdb_keeps_to_the_uid_range(authd):  # noqa: F811
+    """The passwd userdb lists the system users that may own mail: root
+    and the system accounts below first_valid_uid are left out."""
+    import pwd
+    users = pwd.getpwall()
+    a = authd({"userdb": "passwd", "first_valid_uid": "1000",
+               "last_valid_uid": "65534"})
+    r = ctl("auth", "list", config=a.d.config)
+    assert r.returncode == 0, r.stderr
+    listed = set(r.stdout.split())
+    assert listed == {u.pw_name for u in users
+                      if 1000 <= u.pw_uid <= 65534}
+    assert "root" not in listed and "nobody" in listed
+    a = authd({"userdb": "passwd", "first_valid_uid": "0"})
+    r = ctl("auth", "list", config=a.d.config)
+    assert "root" in r.stdout.split()
+
+
 def doveadm_conf(tmp_path):
     """A minimal dovecot.conf that lets doveadm run without /etc."""
     base = tmp_path / "dovecot-base"
