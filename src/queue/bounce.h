@@ -25,9 +25,13 @@ struct bounce_rcpt {
 	const char *final;	/* internal form */
 	const char *orcpt;	/* the queue file's O record, or NULL */
 	const char *dsn;	/* enhanced status "5.1.1" */
-	const char *relay;	/* Remote-MTA / where it went, or NULL */
-	const char *text;	/* the reason (Diagnostic-Code) */
-	double when;		/* Last-Attempt-Date, seconds since epoch */
+	const char *relay;	/* where it went, or NULL: "host[addr]:port"
+				   gives Remote-MTA: dns; host */
+	const char *text;	/* the reason (Diagnostic-Code: smtp; when
+				   it holds "said: NNN ...", else
+				   x-dirmail;) */
+	double when;		/* Last-Attempt-Date, seconds since epoch;
+				   0: now */
 };
 
 struct bounce_params {
@@ -35,12 +39,16 @@ struct bounce_params {
 	const char *myhostname;		/* Reporting-MTA, From: domain */
 	const char *mail_name;		/* "dirmail" */
 	unsigned long long size_limit;	/* bounce_size_limit: beyond it
-					   only the headers are returned */
+					   only the headers are returned;
+					   0: no limit */
 	const char *from;	/* envelope sender of the notice: "" (<>) or
 				   double_bounce_sender */
 	const char *to;		/* envelope recipient, internal form */
 	bool headers_only;	/* return only the headers (also when the
 				   message asked RET=HDRS) */
+	double will_retry_until;	/* BOUNCE_DELAYED: when the message
+					   expires (Will-Retry-Until); 0:
+					   not said */
 };
 
 /*

@@ -163,6 +163,14 @@ void queue_file_commit(struct queue_committer *qc, struct queue_file **qf,
     queue_commit_cb *cb, void *ctx);
 
 /*
+ * The blocking equivalent of queue_file_commit(), in the caller's thread:
+ * finish *QF, fsync it, give it its name incoming/ID and fsync incoming/.
+ * *QF is taken (NULLed).  0 once the file is durable, or -1 with *ERROR_R
+ * (free it) after removing the file.
+ */
+int queue_file_commit_sync(struct queue_file **qf, char **error_r);
+
+/*
  * Forget the callbacks of every commit with context CTX (a session that
  * goes away before its callback): the files still commit and are kept,
  * the callbacks are not called.
