@@ -48,8 +48,12 @@ struct data_out {
 static void
 out_flush(struct data_out *o)
 {
-	if (o->n > 0 && o->s->qf != NULL && o->s->data_error == NULL)
-		queue_file_write(o->s->qf, o->buf, o->n);
+	if (o->n > 0 && o->s->qf != NULL && o->s->data_error == NULL) {
+		if (o->s->pickup != NULL)
+			pickup_write(o->s, o->buf, o->n);
+		else
+			queue_file_write(o->s->qf, o->buf, o->n);
+	}
 	o->n = 0;
 }
 
@@ -264,6 +268,8 @@ data_finish(struct session *s)
 		session_reply_error(s, "%s", refusal);
 		return;
 	}
+	if (s->pickup != NULL)
+		pickup_finish(s);
 	if ((err = queue_file_error(s->qf)) != 0) {
 		data_write_error(s, strerror(err), err);
 		session_reset(s);
@@ -376,6 +382,7 @@ data_abort(struct session *s)
 {
 	if (s->qf != NULL)
 		queue_file_abort(&s->qf);
+	pickup_abort(s);
 	if (s->commit_pending) {
 		queue_commit_cancel(smtpd.committer, s);
 		s->commit_pending = false;
@@ -436,6 +443,8 @@ data_envelope(struct session *s)
 		queue_file_attr(qf, "dsn_envid", s->dsn_envid);
 	if (s->dsn_ret != NULL)
 		queue_file_attr(qf, "dsn_ret", s->dsn_ret);
+	if (s->pickup != NULL)
+		pickup_envelope(s, qf);
 	for (i = 0; i < s->n_rcpts; i++)
 		for (j = 0; s->rcpts[i].final[j] != NULL; j++)
 			if (!data_seen(s, i, j))
@@ -455,14 +464,16 @@ data_received(struct session *s, struct data_out *o)
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z (%Z)", &tm);
-	if (s->port == PORT_PICKUP)
-		str_appendf(&h, "Received: by %s (%s) id %s", smtpd.hostname,
-		    "dirmail", s->queue_id);
-	else
-		str_appendf(&h, "Received: from %s (%s [%s])\r\n\tby %s "
-		    "(dirmail) with %s id %s", s->helo != NULL ? s->helo :
-		    s->client_addr, s->client_name, s->client_addr,
-		    smtpd.hostname, session_protocol(s), s->queue_id);
+	if (s->pickup != NULL) {
+		pickup_received(s, &h, date);
+		out_str(o, str_c(&h));
+		str_free(&h);
+		return;
+	}
+	str_appendf(&h, "Received: from %s (%s [%s])\r\n\tby %s "
+	    "(dirmail) with %s id %s", s->helo != NULL ? s->helo :
+	    s->client_addr, s->client_name, s->client_addr,
+	    smtpd.hostname, session_protocol(s), s->queue_id);
 	if (s->n_rcpts == 1 && s->rcpts[0].final[0] != NULL &&
 	    s->rcpts[0].final[1] == NULL) {
 		rcpt = addr_external(s->rcpts[0].final[0]);
@@ -488,17 +499,20 @@ data_open(struct session *s)
 		return xstrdup("451 4.3.0 Error: queue file write error");
 	}
 	s->queue_id = xstrdup(queue_file_id(s->qf));
-	if (s->sasl_username != NULL)
+	/* For pickup, pickup_envelope() logs the uid and the sender. */
+	if (s->pickup == NULL && s->sasl_username != NULL)
 		log_info("%s: client=%s, sasl_method=%s, sasl_username=%s",
 		    s->queue_id, s->client_id, s->sasl_method,
 		    s->sasl_username);
-	else
+	else if (s->pickup == NULL)
 		log_info("%s: client=%s", s->queue_id, s->client_id);
 	data_envelope(s);
 	s->msg_bytes = s->header_bytes = 0;
 	s->in_header = true;
 	s->header_nl = 0;
 	s->data_error = NULL;
+	if (s->pickup != NULL)
+		pickup_begin(s);
 	data_received(s, &o);
 	out_flush(&o);
 	return NULL;

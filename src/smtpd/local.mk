@@ -8,7 +8,8 @@ src_smtpd_smtpd_SOURCES = \
 	src/smtpd/esmtp.c \
 	src/smtpd/data.c \
 	src/smtpd/sasl.c \
-	src/smtpd/lookup.c
+	src/smtpd/lookup.c \
+	src/smtpd/pickup.c
 src_smtpd_smtpd_LDADD = src/smtpd/libcheck.a src/queue/libqueue.a \
 	$(DM_LIBS) $(DM_EXTLIBS)
 src_smtpd_smtpd_LDFLAGS = $(AM_LDFLAGS) $(QUEUE_LDFLAGS)

@@ -67,6 +67,7 @@ session_free(struct session *s)
 	free(s->rcpt_orcpt);
 	free(s->rcpt_notify);
 	free(s->rcpts);
+	pickup_free(s);
 	free(s);
 }
 
@@ -114,6 +115,7 @@ session_peer(struct session *s, int fd)
 	strcpy(s->client_addr, "127.0.0.1");
 	if (s->port == PORT_PICKUP) {
 		strcpy(s->client_name, "localhost");
+		pickup_accept(s, fd);
 	} else if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET) {
 			a = &((struct sockaddr_in *)&ss)->sin_addr;

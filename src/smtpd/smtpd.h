@@ -13,6 +13,7 @@
  *	data.c		DATA and BDAT: the message into the queue file
  *	sasl.c		AUTH through the Dovecot auth protocol
  *	lookup.c	restriction checks in the lookup thread
+ *	pickup.c	the local pickup socket: peer credentials, headers
  */
 
 #include <stdbool.h>
@@ -31,6 +32,8 @@ struct auth_client;
 struct queue_committer;
 struct queue_file;
 struct queue_spares;
+struct pickup;
+struct str;
 
 /* Which listener a connection came in on. */
 enum smtpd_port {
@@ -146,6 +149,7 @@ struct session {
 	bool anvil_counted;
 	bool trusted;			/* mynetworks, or the pickup socket */
 	bool rate_exempt;
+	struct pickup *pickup;		/* pickup.c: the local client, or NULL */
 
 	bool tls;			/* TLS is up (or being set up: 465) */
 	SSL *ssl;
@@ -273,5 +277,25 @@ void sasl_auth(struct session *s, char *args);
 void sasl_response(struct session *s, char *line);
 /* Drop a pending authentication. */
 void sasl_abort(struct session *s);
+
+/* pickup.c: connections on the pickup socket only. */
+
+/* Read the client's uid and pid (SO_PEERCRED) from FD into S. */
+void pickup_accept(struct session *s, int fd);
+/* Free S's pickup state; a no-op when S has none. */
+void pickup_free(struct session *s);
+/* Write the uid= and login= attributes to QF and log "ID: uid=N
+   from=<sender>". */
+void pickup_envelope(struct session *s, struct queue_file *qf);
+/* Append the local Received: header (with DATE) to H. */
+void pickup_received(struct session *s, struct str *h, const char *date);
+/* Hold the header of the new message back until its end is seen. */
+void pickup_begin(struct session *s);
+/* Message text for S's queue file (the header is held back). */
+void pickup_write(struct session *s, const void *data, size_t len);
+/* The text is complete: write what is held, with the added headers. */
+void pickup_finish(struct session *s);
+/* Drop what is held; a no-op for other sessions. */
+void pickup_abort(struct session *s);
 
 #endif
