@@ -364,12 +364,20 @@ build_tmpfile(const char *dest, mode_t mode, char **error_r)
 int
 mapfile_build_lmdb(const char *source, char **error_r)
 {
+	return mapfile_build_lmdb_with(source, NULL, error_r);
+}
+
+/* The same, for a source file with the line syntax SPLIT. */
+int
+mapfile_build_lmdb_with(const char *source, mapfile_split_fn *split,
+    char **error_r)
+{
 	struct mapfile *mapfile;
 	struct stat st;
 	char *dest = NULL, *tmp = NULL;
 	int ret = -1;
 
-	if (mapfile_load(source, &mapfile, error_r) < 0)
+	if (mapfile_load_with(source, split, &mapfile, error_r) < 0)
 		return -1;
 	if (stat(source, &st) < 0) {
 		*error_r = xasprintf("cannot access %s: %s", source,

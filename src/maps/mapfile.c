@@ -198,12 +198,11 @@ entry_cmp(const void *a, const void *b)
 	return ea->line < eb->line ? -1 : ea->line > eb->line;
 }
 
-/* Split LINE into a new entry at the end of MAPFILE. */
+/* The "key<white space>value" syntax of table source files. */
 static int
-add_entry(struct mapfile *mapfile, const char *line, unsigned lineno,
-    size_t *cap, char **error_r)
+split_key_value(const char *path, unsigned lineno, const char *line,
+    char **key_r, char **value_r, char **error_r)
 {
-	struct mapfile_entry *e;
 	size_t klen = 0;
 	const char *value;
 
@@ -214,17 +213,34 @@ add_entry(struct mapfile *mapfile, const char *line, unsigned lineno,
 		value++;
 	if (*value == '\0') {
 		*error_r = xasprintf("%s:%u: expected \"key value\", found "
-		    "a key without a value", mapfile->path, lineno);
+		    "a key without a value", path, lineno);
 		return -1;
 	}
+	*key_r = str_lcase(xstrndup(line, klen));
+	*value_r = xstrdup(value);
+	return 1;
+}
+
+/* Split LINE with SPLIT into a new entry at the end of MAPFILE. */
+static int
+add_entry(struct mapfile *mapfile, mapfile_split_fn *split, const char *line,
+    unsigned lineno, size_t *cap, char **error_r)
+{
+	struct mapfile_entry *e;
+	char *key, *value;
+	int r;
+
+	if ((r = split(mapfile->path, lineno, line, &key, &value,
+	    error_r)) <= 0)
+		return r;
 	if (mapfile->count == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		mapfile->entries = xreallocarray(mapfile->entries, *cap,
 		    sizeof(*mapfile->entries));
 	}
 	e = &mapfile->entries[mapfile->count++];
-	e->key = str_lcase(xstrndup(line, klen));
-	e->value = xstrdup(value);
+	e->key = key;
+	e->value = value;
 	e->line = lineno;
 	return 0;
 }
@@ -257,6 +273,14 @@ sort_and_dedup(struct mapfile *mapfile)
 int
 mapfile_load(const char *path, struct mapfile **mapfile_r, char **error_r)
 {
+	return mapfile_load_with(path, NULL, mapfile_r, error_r);
+}
+
+/* Read PATH into memory, splitting its lines with SPLIT. */
+int
+mapfile_load_with(const char *path, mapfile_split_fn *split,
+    struct mapfile **mapfile_r, char **error_r)
+{
 	struct mapfile_reader *reader;
 	struct mapfile *mapfile;
 	const char *line;
@@ -270,7 +294,8 @@ mapfile_load(const char *path, struct mapfile **mapfile_r, char **error_r)
 	mapfile->path = xstrdup(path);
 	while ((r = mapfile_reader_next(reader, &line, &lineno,
 	    error_r)) > 0) {
-		if (add_entry(mapfile, line, lineno, &cap, error_r) < 0) {
+		if (add_entry(mapfile, split != NULL ? split :
+		    split_key_value, line, lineno, &cap, error_r) < 0) {
 			r = -1;
 			break;
 		}

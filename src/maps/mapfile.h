@@ -67,6 +67,20 @@ int mapfile_load(const char *path, struct mapfile **mapfile_r,
     char **error_r);
 
 /*
+ * The syntax of one logical line of a source file (LINENO in PATH):
+ * return 1 with the key (folded to lower case) in *KEY_R and the value in
+ * *VALUE_R (both allocated), 0 to skip the line (after logging why), or
+ * -1 with a "file:line: reason" message in *ERROR_R (allocated).
+ */
+typedef int mapfile_split_fn(const char *path, unsigned lineno,
+    const char *line, char **key_r, char **value_r, char **error_r);
+
+/* As mapfile_load(), with the line syntax SPLIT (NULL: "key value"),
+   e.g. the aliases(5) syntax of maps/aliases.h. */
+int mapfile_load_with(const char *path, mapfile_split_fn *split,
+    struct mapfile **mapfile_r, char **error_r);
+
+/*
  * Return the value of KEY (compared as given: fold it first), or NULL.
  * The pointer stays valid until mapfile_free().
  */
@@ -85,5 +99,9 @@ void mapfile_free(struct mapfile **mapfile);
  * (Implemented by the lmdb driver, map_lmdb.c.)
  */
 int mapfile_build_lmdb(const char *source, char **error_r);
+
+/* As mapfile_build_lmdb(), reading SOURCE with the line syntax SPLIT. */
+int mapfile_build_lmdb_with(const char *source, mapfile_split_fn *split,
+    char **error_r);
 
 #endif
