@@ -1,0 +1,260 @@
+"""Helpers of the smtp delivery agent's tests (no tests here).
+
+qmgr is played by the tests: they write a queue file (the format of
+doc/queue-format.md), connect to queue_directory/private/smtp, send one
+request of doc/delivery-protocol.md and read the reply.  FakeSMTP is a
+fake SMTP/LMTP server written for these tests (not a real MTA): it answers
+from a script and records what it was sent.
+"""
+
+import os
+import pathlib
+import socket
+import threading
+import time
+
+from dirmail_fixture import wait_for
+
+CONTENT = (b"Received: from test\r\n\tby test; now\r\n"
+           b"From: alice@example.org\r\nTo: bob@example.com\r\n"
+           b"Subject: smtp client test\r\n\r\nHello.\r\n"
+           b".leading dot\r\n..two dots\r\nend\r\n")
+
+
+def _rec(kind, data):
+    if isinstance(data, str):
+        data = data.encode()
+    return kind.encode() + str(len(data)).encode() + b":" + data + b"\n"
+
+
+def write_queue_file(path, qid, sender, rcpts, content=CONTENT, attrs=()):
+    """Write a complete queue file; return (offset, length) of the
+    content."""
+    env = _rec("I", qid) + _rec("T", "1700000000.000000") + \
+        _rec("S", sender)
+    for a in attrs:
+        env += _rec("A", a)
+    for r in rcpts:
+        env += _rec("R", r)
+    env += _rec("M", b"")
+    offset = 47 + len(env)
+    header = b"DMQ1 %020d %020d\n" % (len(content), offset)
+    pathlib.Path(path).write_bytes(header + env + content + b"E0:\n")
+    return offset, len(content)
+
+
+def _esc(value):
+    return (str(value).replace("\x01", "\x011").replace("\t", "\x01t")
+            .replace("\n", "\x01n").replace("\r", "\x01r"))
+
+
+def _unesc(value):
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "\x01" and i + 1 < len(value):
+            out.append({"1": "\x01", "t": "\t", "n": "\n",
+                        "r": "\r"}.get(value[i + 1], value[i + 1]))
+            i += 2
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
+
+
+class Qmgr:
+    """qmgr, played by the test: one connection to private/smtp."""
+
+    def __init__(self, d, timeout=30):
+        path = d.dir / "queue" / "private" / "smtp"
+        wait_for(path.exists, 20, what="private/smtp")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(str(path))
+        self.buf = b""
+        self.d = d
+        self.n = 0
+
+    def request(self, transport, nexthop, rcpts, sender="alice@example.org",
+                content=CONTENT, attrs=(), notify=None, orcpt=None):
+        """Queue a message for RCPTS and ask for its delivery; return
+        {address: (class, dsn, relay, text)}."""
+        self.n += 1
+        qid = "%018X" % (0xABC000000000000000 + os.getpid() * 100 + self.n)
+        qdir = self.d.dir / "queue" / "active"
+        path = qdir / qid
+        offset, length = write_queue_file(path, qid, sender, rcpts,
+                                          content, attrs)
+        lines = ["\t".join(_esc(f) for f in
+                           ("D", qid, path, offset, length, transport,
+                            nexthop, sender))]
+        lines += ["A\t" + _esc(a) for a in attrs]
+        for i, r in enumerate(rcpts):
+            lines.append("\t".join(_esc(f) for f in
+                                   ("R", i, r, (orcpt or {}).get(r, ""),
+                                    (notify or {}).get(r, ""))))
+        lines.append(".")
+        self.sock.sendall(("\n".join(lines) + "\n").encode())
+        self.qid = qid
+        result = self.reply()
+        assert sorted(result) == list(range(len(rcpts))), result
+        return {rcpts[i]: v for i, v in result.items()}
+
+    def reply(self):
+        result = {}
+        while True:
+            while b"\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise EOFError("agent closed; got %r" % self.buf)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            line = line.decode()
+            if line == ".":
+                return result
+            f = [_unesc(x) for x in line.split("\t")]
+            assert f[0] == "S", line
+            result[int(f[1])] = (int(f[2]), f[3], f[4], f[5])
+
+    def close(self):
+        self.sock.close()
+
+
+def agent(dirmail, params=None, env=None, name="agent"):
+    """A dirmail instance running smtpd (which the agent runs with) and
+    the smtp agent, without qmgr; PARAMS on top."""
+    conf = {"myhostname": "client.example.org",
+            "smtp_connection_cache_time_limit": "0s",
+            "smtp_tls_security_level": "none"}
+    conf.update(params or {})
+    d = dirmail(params=conf, listen=["smtpd_listen"], start=False,
+                services={"smtpd": "smtpd", "smtp": "smtp"}, name=name)
+    d.env.update(env or {})
+    d.start()
+    wait_for((d.dir / "queue" / "private" / "smtp").exists, 20,
+             what="private/smtp")
+    return d
+
+
+class FakeSMTP:
+    """A fake SMTP (or LMTP) server for the tests, on 127.0.0.1.
+
+    RCPT maps an address to its reply (default 250); DROP names a
+    command after which the connection is closed without a reply;
+    DOT_REPLIES (LMTP) maps an address to its reply after the dot."""
+
+    def __init__(self, rcpt=None, ehlo=("PIPELINING", "SIZE 10240000",
+                                        "8BITMIME", "DSN"),
+                 greeting="220 fake.example.net ESMTP fake", drop=None,
+                 mail_reply="250 2.1.0 Ok", data_done="250 2.0.0 Ok: "
+                 "queued as FAKE1", lmtp=False, dot_replies=None,
+                 stall=None):
+        self.rcpt = rcpt or {}
+        self.ehlo = ehlo
+        self.greeting = greeting
+        self.drop = drop
+        self.mail_reply = mail_reply
+        self.data_done = data_done
+        self.lmtp = lmtp
+        self.dot_replies = dot_replies or {}
+        self.stall = stall
+        self.sessions = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,),
+                             daemon=True).start()
+
+    def _serve(self, conn):
+        s = {"commands": [], "messages": [], "closed": False}
+        self.sessions.append(s)
+        f = conn.makefile("rb")
+        try:
+            self._dialogue(conn, f, s)
+        except (OSError, ValueError):
+            pass
+        finally:
+            s["closed"] = True
+            conn.close()
+
+    def _send(self, conn, text):
+        conn.sendall(text.encode() + b"\r\n")
+
+    def _dialogue(self, conn, f, s):
+        self._send(conn, self.greeting)
+        if not self.greeting.startswith("2"):
+            f.readline()
+        rcpts = []
+        while True:
+            line = f.readline()
+            if not line:
+                return
+            cmd = line.decode().rstrip("\r\n")
+            s["commands"].append(cmd)
+            verb = cmd.split(" ")[0].upper()
+            if self.stall == verb:
+                time.sleep(30)
+                return
+            if self.drop == verb:
+                return
+            if verb in ("EHLO", "LHLO") and self.ehlo is None:
+                self._send(conn, "502 5.5.2 Error: command not recognized")
+            elif verb in ("EHLO", "LHLO"):
+                lines = ["fake.example.net"] + list(self.ehlo)
+                for ln in lines[:-1]:
+                    self._send(conn, "250-" + ln)
+                self._send(conn, "250 " + lines[-1])
+            elif verb == "HELO":
+                self._send(conn, "250 fake.example.net")
+            elif verb == "MAIL":
+                rcpts = []
+                self._send(conn, self.mail_reply)
+            elif verb == "RCPT":
+                addr = cmd.split("<", 1)[1].split(">", 1)[0]
+                reply = self.rcpt.get(addr, "250 2.1.5 Ok")
+                if reply.startswith("2"):
+                    rcpts.append(addr)
+                self._send(conn, reply)
+            elif verb == "DATA":
+                if not rcpts:
+                    self._send(conn, "554 5.5.1 Error: no valid recipients")
+                    continue
+                self._send(conn, "354 End data with <CR><LF>.<CR><LF>")
+                data = b""
+                while True:
+                    chunk = f.readline()
+                    if not chunk:
+                        return
+                    if chunk == b".\r\n":
+                        break
+                    data += chunk
+                s["messages"].append(data)
+                if self.drop == "DOT":
+                    return
+                if self.lmtp:
+                    for r in rcpts:
+                        self._send(conn, self.dot_replies.get(
+                            r, "250 2.0.0 <%s> delivered" % r))
+                else:
+                    self._send(conn, self.data_done)
+            elif verb == "RSET":
+                self._send(conn, "250 2.0.0 Ok")
+            elif verb == "QUIT":
+                self._send(conn, "221 2.0.0 Bye")
+                return
+            else:
+                self._send(conn, "502 5.5.2 Error: command not recognized")
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
