@@ -1,10 +1,11 @@
 /*
  * dirmailctl map: build and query lookup tables, like postmap(1).
  *
- *	dirmailctl map build FILE|lmdb:FILE
+ *	dirmailctl map build [-a] FILE|lmdb:FILE
  *	dirmailctl map query [-a] TABLE KEY
  *	dirmailctl map query [-a] TABLE -
  *
+ * "build -a" reads FILE in the aliases(5) syntax, as newaliases does.
  * "query" exits 0 when the key is found (and prints the value), 1 when
  * it is not, and 75 on a temporary failure.  With "-" it reads one key
  * per line from standard input and answers each at once with one line:
@@ -24,12 +25,13 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "maps/aliases.h"
 #include "maps/mapfile.h"
 #include "maps/maps.h"
 #include "tools/ctl.h"
 
 #define MAP_USAGE \
-	"usage: dirmailctl map build FILE|lmdb:FILE\n" \
+	"usage: dirmailctl map build [-a] FILE|lmdb:FILE\n" \
 	"       dirmailctl map query [-a] TABLE KEY|-\n"
 
 /* Exit statuses of "map query", as postmap -q. */
@@ -60,16 +62,17 @@ spec_driver(const char *spec)
 	return drv;
 }
 
-/* dirmailctl map build FILE: build FILE.lmdb. */
+/* dirmailctl map build [-a] FILE: build FILE.lmdb. */
 static int
 map_build(int argc, char **argv)
 {
 	const char *source;
 	char *error;
+	bool aliases = argc == 3 && strcmp(argv[1], "-a") == 0;
 
-	if (argc != 2)
+	if (argc != 2 && !aliases)
 		return map_usage();
-	source = argv[1];
+	source = argv[aliases ? 2 : 1];
 	if (strncmp(source, "lmdb:", 5) == 0)
 		source += 5;
 	else if (spec_driver(source) != NULL) {
@@ -78,7 +81,8 @@ map_build(int argc, char **argv)
 	}
 	if (*source == '\0')
 		return map_usage();
-	if (mapfile_build_lmdb(source, &error) < 0) {
+	if ((aliases ? aliases_build_lmdb(source, &error) :
+	    mapfile_build_lmdb(source, &error)) < 0) {
 		log_error("%s", error);
 		free(error);
 		return 1;

@@ -5,8 +5,7 @@ src_tools_sendmail_SOURCES = \
 	src/tools/sendmail.c src/tools/sendmail.h \
 	src/tools/sendmail_submit.c \
 	src/tools/sendmail_addr.c \
-	src/tools/ctl_queue.c src/tools/ctl.h \
-	src/maps/aliases.c src/maps/aliases.h
+	src/tools/ctl_queue.c src/tools/ctl.h
 src_tools_sendmail_LDADD = src/queue/libqueue.a $(DM_LIBS) $(DM_EXTLIBS)
 src_tools_sendmail_LDFLAGS = $(AM_LDFLAGS) $(QUEUE_LDFLAGS)
 man_MANS += doc/sendmail.1

@@ -241,6 +241,20 @@ def test_newaliases(mta, tmp_path):
                config=mta.config).returncode == 1
 
 
+def test_map_build_aliases_syntax(mta, tmp_path):
+    aliases = tmp_path / "aliases"
+    aliases.write_text("Staff: alice,\n  bob\n")
+    r = ctl("map", "build", "-a", f"lmdb:{aliases}", config=mta.config)
+    assert r.returncode == 0, r.stderr
+    q = ctl("map", "query", f"lmdb:{aliases}", "staff", config=mta.config)
+    assert q.stdout == "alice, bob\n"
+    # Without -a the colon stays part of the key, as postmap does.
+    assert ctl("map", "build", f"lmdb:{aliases}",
+               config=mta.config).returncode == 0
+    q = ctl("map", "query", f"lmdb:{aliases}", "staff:", config=mta.config)
+    assert q.stdout == "alice, bob\n"
+
+
 def test_flush_writes_to_qmgr_fifo(mta):
     r = run(mta, "-q")
     assert r.returncode == 69      # no qmgr reading the FIFO
