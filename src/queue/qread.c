@@ -158,9 +158,14 @@ qr_store_envelope(struct qread *r, char type, const char *data, size_t len)
 	}
 }
 
-/* Store the value of an O, N or R record; R ends the group. */
+/*
+ * Store the value of an O, N, R or D record; R and D (a recipient marked
+ * done) end the group.  REC is the offset of the record's type byte in
+ * the envelope buffer.
+ */
 static void
-qr_store_rcpt(struct qread *r, char type, const char *data, size_t len)
+qr_store_rcpt(struct qread *r, char type, const char *data, size_t len,
+    size_t rec)
 {
 	struct queue_envelope *env = r->env;
 
@@ -173,6 +178,8 @@ qr_store_rcpt(struct qread *r, char type, const char *data, size_t len)
 		return;
 	}
 	r->cur.final = xstrndup(data, len);
+	r->cur.done = type == 'D';
+	r->cur.offset = QF_HEADER_LEN + rec;
 	if (env->n_rcpts == r->n_rcpts_alloc) {
 		r->n_rcpts_alloc = r->n_rcpts_alloc * 2 + 8;
 		env->rcpts = xreallocarray(env->rcpts, r->n_rcpts_alloc,
@@ -216,20 +223,22 @@ static const char *
 qr_record(struct qread *r)
 {
 	const char *data, *why;
-	size_t len;
+	size_t len, rec = r->pos;
 	char type;
 
 	if ((why = qr_split(r, &type, &data, &len)) != NULL)
 		return why;
 	if (memchr(data, '\0', len) != NULL)
 		return "NUL byte in a record";
-	if ((why = qrec_next(&r->st, type)) != NULL)
+	/* A D record is an R that qmgr overwrote in place: same grammar. */
+	if ((why = qrec_next(&r->st, type == 'D' ? 'R' : type)) != NULL)
 		return why;
 	switch (type) {
 	case 'O':
 	case 'N':
 	case 'R':
-		qr_store_rcpt(r, type, data, len);
+	case 'D':
+		qr_store_rcpt(r, type, data, len, rec);
 		return NULL;
 	case 'M':
 		if (len != 0 || r->pos != r->len)
@@ -364,4 +373,34 @@ queue_envelope_attr(const struct queue_envelope *env, const char *name)
 			return env->attrs[i] + n + 1;
 	}
 	return NULL;
+}
+
+int
+queue_rcpt_mark_done(int fd, const struct queue_rcpt *rcpt, char **error_r)
+{
+	char c;
+	ssize_t n;
+
+	/* Check what is there first: a wrong offset must never damage the
+	   file. */
+	do
+		n = pread(fd, &c, 1, (off_t)rcpt->offset);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || (c != 'R' && c != 'D')) {
+		*error_r = xasprintf("no recipient record at offset %llu",
+		    rcpt->offset);
+		return -1;
+	}
+	if (c == 'D')
+		return 0;
+	c = 'D';
+	do
+		n = pwrite(fd, &c, 1, (off_t)rcpt->offset);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		*error_r = xasprintf("write: %s", n < 0 ? strerror(errno) :
+		    "short write");
+		return -1;
+	}
+	return 0;
 }

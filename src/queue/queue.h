@@ -14,6 +14,7 @@
  * back in the loop thread.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -203,6 +204,9 @@ struct queue_rcpt {
 	char *orcpt;		/* NULL when not written */
 	char *notify;		/* NULL when not written */
 	char *final;
+	bool done;		/* a D record: delivered or bounced, never
+				   to be delivered again */
+	unsigned long long offset;	/* of the R/D record's type byte */
 };
 
 struct queue_envelope {
@@ -223,6 +227,16 @@ struct queue_envelope {
  * incomplete or damaged file.
  */
 int queue_envelope_read(const char *path, struct queue_envelope **env_r,
+    char **error_r);
+
+/*
+ * Mark recipient RCPT of the queue file open read-write as FD done: its R
+ * record becomes a D record (one byte written in place; the length does
+ * not change).  The caller fsyncs FD before it acts on the change (a
+ * batch of marks may share one fsync).  Marking a done recipient again is
+ * a no-op.  0, or -1 with *ERROR_R (free it).
+ */
+int queue_rcpt_mark_done(int fd, const struct queue_rcpt *rcpt,
     char **error_r);
 
 /* Free ENV.  NULLs *ENV; NULL is a no-op. */

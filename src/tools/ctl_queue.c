@@ -4,7 +4,8 @@
  *
  *	dirmailctl queue list
  *	dirmailctl queue show ID
- *	dirmailctl queue delete|hold|release ID...|ALL
+ *	dirmailctl queue flush
+ *	dirmailctl queue delete|hold|release|requeue ID...|ALL
  *
  * Every argument naming a message must be a queue id (12 to 32 upper-case
  * hex digits) or ALL, so no argument can name a path outside the queue.
@@ -26,6 +27,8 @@
 #include "global/params.h"
 #include "lib/cfg.h"
 #include "lib/log.h"
+#include "lib/str.h"
+#include "lib/tabescape.h"
 #include "lib/xalloc.h"
 #include "queue/queue.h"
 #include "tools/ctl.h"
@@ -33,15 +36,16 @@
 #define QUEUE_USAGE \
 	"usage: dirmailctl queue list\n" \
 	"       dirmailctl queue show ID\n" \
-	"       dirmailctl queue delete|hold|release ID...|ALL\n"
+	"       dirmailctl queue flush\n" \
+	"       dirmailctl queue delete|hold|release|requeue ID...|ALL\n"
 
 /* The subdirectories that hold messages, in listing order. */
 static const char *const queue_subdirs[] = {
 	QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD, NULL
 };
 
-/* What delete, hold and release do to one message. */
-enum queue_op { OP_DELETE, OP_HOLD, OP_RELEASE };
+/* What delete, hold, release and requeue do to one message. */
+enum queue_op { OP_DELETE, OP_HOLD, OP_RELEASE, OP_REQUEUE };
 
 /* Print the usage of "queue" and return the usage exit status. */
 static int
@@ -121,19 +125,75 @@ format_time(double arrival, bool year, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
-/* Print the postqueue -p entry of ENV with STATUS (' ', '*' or '!'). */
-static void
-list_entry(const struct queue_envelope *env, char status)
+/*
+ * The reasons of the deferred recipients of message ID from defer/ID
+ * (qmgr writes "R TAB address TAB dsn TAB reason" lines): a vector of
+ * address, reason pairs, NULL-terminated, or NULL when there are none.
+ */
+static char **
+defer_reasons(const char *qdir, const char *id)
 {
-	char when[64];
+	char *path = xasprintf("%s/%s/%s", qdir, QUEUE_DEFER, id), **f;
+	char *line = NULL, **v = NULL;
+	size_t cap = 0, n = 0, nf;
+	ssize_t len;
+	FILE *fp = fopen(path, "re");
+
+	free(path);
+	if (fp == NULL)
+		return NULL;
+	while ((len = getline(&line, &cap, fp)) > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		f = tab_split(line, &nf);
+		if (nf == 4 && strcmp(f[0], "R") == 0) {
+			v = xreallocarray(v, n + 3, sizeof(*v));
+			v[n++] = xstrdup(f[1]);
+			v[n++] = xstrdup(f[3]);
+			v[n] = NULL;
+		}
+		free(f);
+	}
+	free(line);
+	fclose(fp);
+	return v;
+}
+
+/* The deferral reason of FINAL in REASONS, or NULL. */
+static const char *
+reason_of(char **reasons, const char *final)
+{
+	size_t i;
+
+	for (i = 0; reasons != NULL && reasons[i] != NULL; i += 2)
+		if (strcmp(reasons[i], final) == 0)
+			return reasons[i + 1];
+	return NULL;
+}
+
+/*
+ * Print the postqueue -p entry of ENV with STATUS (' ', '*' or '!'):
+ * the recipients not done yet, each deferred one below its reason.
+ */
+static void
+list_entry(const char *qdir, const struct queue_envelope *env, char status)
+{
+	char when[64], **reasons = defer_reasons(qdir, env->id);
+	const char *why;
 	size_t i;
 
 	format_time(env->arrival, false, when, sizeof(when));
 	printf("%-11s%c%8llu %-20s %s\n", env->id, status,
 	    env->content_length, when,
 	    *env->sender == '\0' ? "MAILER-DAEMON" : env->sender);
-	for (i = 0; i < env->n_rcpts; i++)
+	for (i = 0; i < env->n_rcpts; i++) {
+		if (env->rcpts[i].done)
+			continue;
+		if ((why = reason_of(reasons, env->rcpts[i].final)) != NULL)
+			printf("(%s)\n", why);
 		printf("%41s%s\n", "", env->rcpts[i].final);
+	}
+	strv_free(&reasons);
 }
 
 /* The status character of a message in SUB. */
@@ -191,7 +251,7 @@ list_subdir(const char *qdir, const char *sub, struct list_state *st)
 			    sub_status(sub), "?", "?", "(damaged)");
 			free(error);
 		} else {
-			list_entry(env, sub_status(sub));
+			list_entry(qdir, env, sub_status(sub));
 			st->count++;
 			st->bytes += env->content_length;
 			queue_envelope_free(&env);
@@ -261,7 +321,8 @@ show_envelope(const struct queue_envelope *env)
 			    env->rcpts[i].orcpt);
 		if (env->rcpts[i].notify != NULL)
 			printf("notify_flags: %s\n", env->rcpts[i].notify);
-		printf("recipient: %s\n", env->rcpts[i].final);
+		printf("%s: %s\n", env->rcpts[i].done ? "done_recipient" :
+		    "recipient", env->rcpts[i].final);
 	}
 }
 
@@ -337,8 +398,16 @@ op_one(const char *qdir, const char *sub, const char *id, enum queue_op op)
 	char *from, *to = NULL;
 	int ret = 1;
 
+	static const char *const done[] = {
+		"removed", "placed on hold", "released from hold", "requeued"
+	};
+
+	/* Requeue (postsuper -r) leaves incoming/ alone and active/ to
+	   qmgr, which owns what is there. */
 	if ((op == OP_HOLD && strcmp(sub, QUEUE_HOLD) == 0) ||
-	    (op == OP_RELEASE && strcmp(sub, QUEUE_HOLD) != 0))
+	    (op == OP_RELEASE && strcmp(sub, QUEUE_HOLD) != 0) ||
+	    (op == OP_REQUEUE && strcmp(sub, QUEUE_HOLD) != 0 &&
+	    strcmp(sub, QUEUE_DEFERRED) != 0))
 		return 0;
 	from = xasprintf("%s/%s/%s", qdir, sub, id);
 	if (op != OP_DELETE)
@@ -348,8 +417,12 @@ op_one(const char *qdir, const char *sub, const char *id, enum queue_op op)
 		log_error("%s: %s", from, strerror(errno));
 		ret = -1;
 	} else
-		log_info("%s: %s", id, op == OP_DELETE ? "removed" :
-		    op == OP_HOLD ? "placed on hold" : "released from hold");
+		log_info("%s: %s", id, done[op]);
+	if (ret > 0 && op == OP_DELETE) {
+		free(from);
+		from = xasprintf("%s/%s/%s", qdir, QUEUE_DEFER, id);
+		(void)unlink(from);
+	}
 	free(from);
 	free(to);
 	return ret;
@@ -407,7 +480,7 @@ static int
 queue_change(const char *qdir, char **ids, int n, enum queue_op op)
 {
 	static const char *const what[] = {
-		"Deleted", "Placed on hold", "Released from hold"
+		"Deleted", "Placed on hold", "Released from hold", "Requeued"
 	};
 	unsigned done = 0;
 	int ret;
@@ -416,10 +489,33 @@ queue_change(const char *qdir, char **ids, int n, enum queue_op op)
 		ret = op_all(qdir, op, &done);
 	else
 		ret = op_ids(qdir, ids, n, op, &done);
-	if (op == OP_RELEASE && done > 0)
+	if ((op == OP_RELEASE || op == OP_REQUEUE) && done > 0)
 		queue_notify(qdir);
 	log_info("%s: %u message%s", what[op], done, done == 1 ? "" : "s");
 	return ret;
+}
+
+/*
+ * dirmailctl queue flush (postqueue -f): write "F" to qmgr's FIFO, which
+ * makes every deferred message due now.
+ */
+static int
+queue_flush(const char *qdir)
+{
+	char *path = xasprintf("%s/%s", qdir, QUEUE_QMGR_FIFO);
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "F", 1) != 1) {
+		log_error("cannot wake the queue manager (%s): %s", path,
+		    errno == ENXIO ? "qmgr is not running" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return 1;
+	}
+	close(fd);
+	free(path);
+	return 0;
 }
 
 /* Check that every one of the N arguments ARGS is a queue id or ALL. */
@@ -452,11 +548,14 @@ queue_dispatch(const char *qdir, int argc, char **argv)
 		{ "delete", OP_DELETE },
 		{ "hold", OP_HOLD },
 		{ "release", OP_RELEASE },
+		{ "requeue", OP_REQUEUE },
 	};
 	size_t i;
 
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
 		return queue_list(qdir);
+	if (strcmp(argv[0], "flush") == 0 && argc == 1)
+		return queue_flush(qdir);
 	if (strcmp(argv[0], "show") == 0 && argc == 2)
 		return ids_valid(argv + 1, 1) && strcmp(argv[1], "ALL") != 0 ?
 		    queue_show(qdir, argv[1]) : queue_usage();

@@ -61,7 +61,7 @@ def _records(envelope):
 
 
 class _Grammar:
-    """The record order: T I S once, A any, groups O? N? R, then M."""
+    """The record order: T I S once, A any, groups O? N? R|D, then M."""
 
     def __init__(self):
         self.seen = set()
@@ -71,7 +71,7 @@ class _Grammar:
     def next(self, kind):
         if "M" in self.seen:
             raise QueueFileError("record after the start of the content")
-        if self.group and kind not in "NR":
+        if self.group and kind not in "NRD":
             raise QueueFileError("unfinished recipient group")
         if kind in "TIS":
             if kind in self.seen:
@@ -83,7 +83,7 @@ class _Grammar:
             if self.group == 2:
                 raise QueueFileError("second N in a recipient group")
             self.group = 2
-        elif kind == "R":
+        elif kind in "RD":
             self.group, self.rcpts = 0, self.rcpts + 1
         elif kind == "M":
             if not {"T", "I", "S"} <= self.seen or self.rcpts == 0:
@@ -116,8 +116,9 @@ def _envelope(records):
             env["attrs"].setdefault(name, val)
         elif kind in "ON":
             rcpt["orcpt" if kind == "O" else "notify"] = text
-        elif kind == "R":
+        elif kind in "RD":
             rcpt["final"] = text
+            rcpt["done"] = kind == "D"
             env["recipients"].append(rcpt)
             rcpt = {"orcpt": None, "notify": None}
     return env
@@ -128,7 +129,8 @@ def read(path):
 
     Keys: id, arrival (float), sender, attrs (dict name -> value, the
     first of each name), recipients (list of dicts orcpt, notify, final;
-    None when not written), records (list of (type, bytes), M included),
+    None when not written; and done: True for a D record, a recipient
+    qmgr delivered or bounced), records (list of (type, bytes), M included),
     content (bytes), content_offset.
     """
     with open(path, "rb") as fp:
