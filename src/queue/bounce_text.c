@@ -301,9 +301,10 @@ bounce_rcpt_block(const struct bounce_ctx *c, struct str *o,
 	const char *text = r->text != NULL ? r->text : "";
 
 	str_append(o, "\r\n");
-	bounce_addr_field(c, o, "Final-Recipient", r->final);
+	/* In RFC 3464's order, which Original-Recipient starts. */
 	if (r->orcpt != NULL && *r->orcpt != '\0')
 		bounce_orcpt_field(c, o, r->orcpt);
+	bounce_addr_field(c, o, "Final-Recipient", r->final);
 	bounce_field(c, o, "Action", kind_text[c->kind].action);
 	bounce_field(c, o, "Status", bounce_status_ok(r->dsn) ? r->dsn :
 	    kind_text[c->kind].status);

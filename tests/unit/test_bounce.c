@@ -606,9 +606,9 @@ test_long_reason(void **state)
 	assert_true(strncmp(diag, "x-dirmail; ", 11) == 0);
 	assert_true(strlen(diag) > 2900);
 	/* Only carol's block names a remote MTA. */
-	assert_true(HAS(d.parts[1], "Final-Recipient: rfc822; carol@example.org"
-	    "\r\nOriginal-Recipient: rfc822; Bob@Example.ORG\r\n"
-	    "Action: failed\r\nStatus: 5.1.1\r\nRemote-MTA: "));
+	assert_true(HAS(d.parts[1], "\r\n\r\nOriginal-Recipient: rfc822; "
+	    "Bob@Example.ORG\r\nFinal-Recipient: rfc822; carol@example.org"
+	    "\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: "));
 	carol = strstr(d.text, "Final-Recipient: rfc822; carol");
 	assert_false(has(d.parts[1].body, (size_t)(carol - d.parts[1].body),
 	    "Remote-MTA"));
