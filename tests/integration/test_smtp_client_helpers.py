@@ -119,6 +119,94 @@ class Qmgr:
         self.sock.close()
 
 
+class FakeDNS:
+    """A fake DNS server written for these tests (UDP, on port 53 of a
+    loopback address: the tests run as root).  RECORDS maps (name, type)
+    to a list of answers: "MX": (pref, host) with host "." for a null MX,
+    "A"/"AAAA": addresses.  A name not in RECORDS is NXDOMAIN, a name in
+    SERVFAIL fails.  The agent reaches it through Debian's
+    libresolv-wrapper (RESOLV_WRAPPER_CONF); the wrapper's own fake hosts
+    file cannot answer MX queries."""
+
+    TYPES = {1: "A", 15: "MX", 28: "AAAA"}
+
+    def __init__(self, records, servfail=(), host=None):
+        self.records = records
+        self.servfail = set(servfail)
+        self.names = {name for name, _ in records}
+        self.queries = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for n in range(1, 250):
+            self.host = host or f"127.0.53.{(os.getpid() + n) % 250 + 1}"
+            try:
+                self.sock.bind((self.host, 53))
+                break
+            except OSError:
+                if host:
+                    raise
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @staticmethod
+    def _name(text):
+        out = b""
+        for label in text.rstrip(".").split("."):
+            if label:
+                out += bytes([len(label)]) + label.encode()
+        return out + b"\0"
+
+    def _answer(self, name, qtype):
+        import ipaddress
+        import struct
+        out = []
+        for value in self.records.get((name, self.TYPES.get(qtype)), []):
+            if qtype == 15:
+                rdata = struct.pack("!H", value[0]) + self._name(value[1])
+            else:
+                rdata = ipaddress.ip_address(value).packed
+            out.append(b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 60,
+                                                 len(rdata)) + rdata)
+        return out
+
+    def _serve(self):
+        import struct
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            qid, _, qd = struct.unpack("!HHH", data[:6])
+            i, labels = 12, []
+            while data[i]:
+                labels.append(data[i + 1:i + 1 + data[i]].decode())
+                i += 1 + data[i]
+            qtype = struct.unpack("!H", data[i + 1:i + 3])[0]
+            question = data[12:i + 5]
+            name = ".".join(labels).lower()
+            self.queries.append((name, self.TYPES.get(qtype, qtype)))
+            rcode, answers = 0, []
+            if name in self.servfail:
+                rcode = 2
+            elif name not in self.names:
+                rcode = 3
+            else:
+                answers = self._answer(name, qtype)
+            head = struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1,
+                               len(answers), 0, 0)
+            self.sock.sendto(head + question + b"".join(answers), peer)
+
+    def env(self, tmp_path):
+        """The environment that sends the agent's queries here."""
+        conf = tmp_path / "resolv.conf"
+        conf.write_text(f"nameserver {self.host}\n")
+        return {"LD_PRELOAD": "libresolv_wrapper.so",
+                "RESOLV_WRAPPER_CONF": str(conf),
+                "RESOLV_WRAPPER_DISABLE_DEEPBIND": "1",
+                "ASAN_OPTIONS": "detect_leaks=0:verify_asan_link_order=0"}
+
+    def stop(self):
+        self.sock.close()
+
+
 def agent(dirmail, params=None, env=None, name="agent"):
     """A dirmail instance running smtpd (which the agent runs with) and
     the smtp agent, without qmgr; PARAMS on top."""
@@ -147,7 +235,7 @@ class FakeSMTP:
                  greeting="220 fake.example.net ESMTP fake", drop=None,
                  mail_reply="250 2.1.0 Ok", data_done="250 2.0.0 Ok: "
                  "queued as FAKE1", lmtp=False, dot_replies=None,
-                 stall=None):
+                 stall=None, host="127.0.0.1", port=0):
         self.rcpt = rcpt or {}
         self.ehlo = ehlo
         self.greeting = greeting
@@ -160,7 +248,7 @@ class FakeSMTP:
         self.sessions = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, port))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.stopping = False
