@@ -9,6 +9,7 @@ and sends the delivery request for that queue file
 """
 
 import os
+import pwd
 import pathlib
 import re
 import shutil
@@ -22,6 +23,7 @@ import pytest
 
 import queuefile
 from smtp_util import MESSAGE, Raw
+from dirmail_fixture import wait_for
 from smtp_util import smtp_params, write_tables
 from test_smtpd import send_ok
 
@@ -287,3 +289,172 @@ def test_uid_below_first_valid_uid_is_refused(dirmail, tmp_path, smtp_cert,
     assert not (home / "Maildir").exists()
     assert re.search(r"mail system configuration error: uid 100 of user "
                      r'"alice" is below first_valid_uid', d.log())
+
+
+# -- local (mydestination) users --------------------------------------------
+
+def add_user(name, home):
+    subprocess.run(["useradd", "-M", "-U", "-d", str(home), "-s", "/bin/sh",
+                    name], check=True, capture_output=True)
+    pw = pwd.getpwnam(name)
+    make_dir(home, pw.pw_uid, pw.pw_gid)
+    return pw
+
+
+@pytest.fixture
+def ld(dirmail, tmp_path, smtp_cert, tmpdirs):
+    """Two system users made for the test (removed at teardown), an
+    aliases(5) file owned by root, and the mbox spool in a root-owned
+    directory of the test."""
+    root = mail_root(tmpdirs)
+    tag = f"dm{os.getpid() % 100000}"
+    names = [f"{tag}a", f"{tag}b", f"{tag}c"]
+    users = []
+    try:
+        for n in names:
+            users.append(add_user(n, root / "home" / n))
+        make_dir(root / "spool", 0, 0)
+        make_dir(root / "files", 0, 0, 0o1777)
+        (root / "inc.list").write_text(f"{names[0]}\n|cat\n")
+        (root / "aliases").write_text(
+            f"team: {names[0]}, {names[1]}\n"
+            f"{names[2]}: {names[2]}, {names[0]}\n"
+            f'pipe: "|cat > {root}/files/pipe.out; id -u >> '
+            f'{root}/files/pipe.out"\n'
+            f"tofile: {root}/files/file.mbox\n"
+            f"include: :include:{root}/inc.list\n"
+            f"fail: |exit 67\n")
+        d = local_instance(dirmail, tmp_path, smtp_cert, tmpdirs, root, "",
+                           alias_maps=f"texthash:{root}/aliases",
+                           allow_mail_to_files="alias")
+        d.users = users
+        yield d
+    finally:
+        for n in names:
+            subprocess.run(["userdel", n], capture_output=True)
+
+
+def mail_read(path, commands):
+    """Run mail(1) (bsd-mailx) on the mbox PATH; return its output."""
+    r = subprocess.run(["mail", "-N", "-f", str(path)], input=commands,
+                       capture_output=True, text=True, timeout=30,
+                       env={"HOME": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_mbox_in_the_spool_readable_by_mail(ld):
+    u = ld.users[0]
+    body = MESSAGE.replace("Hello.", "Hello.\r\nFrom the start of a line")
+    q = queue_message(ld, body=body)
+    for _ in range(2):
+        r = deliver(ld, q, "local", [f"{u.pw_name}@localhost"])
+        assert r[0]["status"] == (2, "2.0.0", "local",
+                                  "delivered to mailbox")
+    mbox = ld.root / "spool" / u.pw_name
+    st = mbox.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == \
+        (u.pw_uid, u.pw_gid, 0o600)
+    text = mbox.read_text()
+    assert text.startswith("From alice@example.com ")
+    assert "\nDelivered-To: %s@localhost\n" % u.pw_name in text
+    assert "\n>From the start of a line\n\n" in text
+    assert "\r" not in text
+    assert not (ld.root / "spool" / f"{u.pw_name}.lock").exists()
+    out = mail_read(mbox, "h\np 2\nq\n")
+    assert '2 messages' in out and "test" in out
+    assert ">From the start of a line" in out
+
+
+def test_unknown_local_user(ld):
+    q = queue_message(ld)
+    r = deliver(ld, q, "local", ["nosuchuser@localhost"])
+    assert r[0]["status"] == (5, "5.1.1", "local",
+                              'unknown user: "nosuchuser"')
+
+
+def test_alias_to_two_users_is_forwarded(ld):
+    a, b = (u.pw_name for u in ld.users)
+    q = queue_message(ld)
+    r = deliver(ld, q, "local", ["Team@localhost"])
+    assert r[0]["status"] == (2, "2.0.0", "local", "forwarded")
+    assert r[0]["forward"] == [f"{a}@localhost", f"{b}@localhost"]
+    assert not (ld.root / "spool" / a).exists()
+
+
+def test_alias_naming_itself_gets_its_own_mailbox(ld):
+    a, _, c = (u.pw_name for u in ld.users)
+    q = queue_message(ld)
+    r = deliver(ld, q, "local", [f"{c}@localhost"])
+    assert r[0]["status"] == (2, "2.0.0", "local", "forwarded")
+    assert r[0]["forward"] == [f"{a}@localhost"]
+    assert (ld.root / "spool" / c).stat().st_uid == ld.users[2].pw_uid
+    assert not (ld.root / "spool" / a).exists()
+
+
+def test_alias_command_runs_unprivileged(ld):
+    q = queue_message(ld)
+    r = deliver(ld, q, "local", ["pipe@localhost"])
+    assert r[0]["status"][:2] == (2, "2.0.0")
+    assert r[0]["status"][3].startswith("delivered to command: cat > ")
+    out = (ld.root / "files" / "pipe.out").read_text()
+    assert out.startswith("From alice@example.com ")
+    assert "Delivered-To: pipe@localhost\n" in out and "Hello." in out
+    # The aliases file is root's: the command ran as nobody.
+    assert out.rstrip().splitlines()[-1] == str(pwd.getpwnam("nobody").pw_uid)
+
+
+def test_command_exit_status_maps_to_dsn(ld):
+    q = queue_message(ld)
+    r = deliver(ld, q, "local", ["fail@localhost"])
+    assert r[0]["status"][:2] == (5, "5.1.1")
+    assert "command died with status 67" in r[0]["status"][3]
+
+
+def test_alias_file_allowed_and_include_command_refused(ld):
+    q = queue_message(ld)
+    r = deliver(ld, q, "local", ["tofile@localhost", "include@localhost"])
+    path = ld.root / "files" / "file.mbox"
+    assert r[0]["status"] == (2, "2.0.0", "local",
+                              f"delivered to file: {path}")
+    assert path.stat().st_uid == pwd.getpwnam("nobody").pw_uid
+    assert "Hello." in path.read_text()
+    # allow_mail_to_commands has no "include".
+    assert r[1]["status"][:2] == (5, "5.7.1")
+    assert "restricted" in r[1]["status"][3]
+
+
+def test_forward_file_good_and_badly_owned(ld):
+    a, b = ld.users
+    fwd_a = pathlib.Path(a.pw_dir) / ".forward"
+    fwd_a.write_text("someone@example.org\n")
+    fwd_a.chmod(0o644)          # owned by root: ignored
+    fwd_b = pathlib.Path(b.pw_dir) / ".forward"
+    fwd_b.write_text(f"# comment\nother@example.org, \\{b.pw_name}\n")
+    os.chown(fwd_b, b.pw_uid, b.pw_gid)
+    fwd_b.chmod(0o644)
+    q = queue_message(ld)
+    r = deliver(ld, q, "local", [f"{a.pw_name}@localhost",
+                                 f"{b.pw_name}@localhost"])
+    assert r[0]["status"] == (2, "2.0.0", "local", "delivered to mailbox")
+    assert r[0]["forward"] == []
+    assert (ld.root / "spool" / a.pw_name).exists()
+    assert r[1]["status"] == (2, "2.0.0", "local", "forwarded")
+    assert r[1]["forward"] == ["other@example.org"]
+    assert (ld.root / "spool" / b.pw_name).stat().st_uid == b.pw_uid
+    assert "ignoring %s" % fwd_a in ld.log()
+
+
+def test_home_mailbox_maildir(ld):
+    ld.write_config(home_mailbox="Maildir/")
+    ld.reload()
+    u = ld.users[0]
+    maildir = pathlib.Path(u.pw_dir) / "Maildir"
+    q = queue_message(ld)
+
+    def delivered():
+        r = deliver(ld, q, "local", [f"{u.pw_name}@localhost"])
+        return r[0]["status"][3] == "delivered to maildir"
+    wait_for(delivered, what="local with home_mailbox")
+    check_maildir(maildir, u.pw_uid)
+    assert len(maildir_files(maildir)) == 1
