@@ -4,10 +4,10 @@
 /*
  * sendmail(1), mailq and newaliases: the classic command-line interface.
  *
- *	sendmail.c		options, the modes, mailq, newaliases, -q
- *	sendmail_submit.c	reading the message, SMTP to the pickup socket,
- *				-bs
- *	sendmail_addr.c		RFC 5322 address lists and header fields
+ *	sendmail.c	options, the modes, mailq, newaliases, -q
+ *	sendmail_submit.c
+ *			reading the message, SMTP to the pickup socket, -bs
+ *	sendmail_addr.c	RFC 5322 address lists and header fields
  */
 
 #include <stdbool.h>
@@ -23,8 +23,8 @@ struct sendmail_opts {
 	const char *fullname;		/* -F, or NULL */
 	bool extract;			/* -t */
 	bool ignore_dots;		/* -i, -oi */
-	bool verbose;			/* -v: the SMTP dialogue on stderr */
-	char **rcpts;			/* the command line's, NULL-terminated */
+	bool verbose;			/* -v: SMTP dialogue on stderr */
+	char **rcpts;			/* command line, NULL-terminated */
 };
 
 /* sendmail_submit.c */

@@ -35,6 +35,8 @@ def mta(dirmail, tmp_path, smtp_cert):
         (pub / name).symlink_to(program("sendmail"))
     yield d
     shutil.rmtree(pub, ignore_errors=True)
+    # smtpd's pickup code ran under the sanitizers: nothing to report.
+    assert "Sanitizer" not in d.log() and "runtime error" not in d.log()
 
 
 def run(d, *args, input=b"", name="sendmail", user=None, env=None):
@@ -319,3 +321,24 @@ def test_bsd_mailx(mta, tmp_path):
     assert "\r\nSubject: subject\r\n" in head
     assert "\r\nTo: bob@example.com\r\n" in head
     assert msg["content"].endswith(b"\r\n\r\ntest\r\n")
+
+
+def test_headers_added_to_odd_messages(mta):
+    # No header at all (smtpd sees the text as sent, through -bs): the
+    # added headers, then a blank line, then the text.
+    r = run(mta, "-bs", input="HELO x\r\nMAIL FROM:<root@origin.example>\r\n"
+            "RCPT TO:<bob@example.com>\r\nDATA\r\n"
+            "just text: no header\r\nmore\r\n.\r\nQUIT\r\n")
+    assert b"250 2.0.0 Ok: queued" in r.stdout, r.stdout
+    text = only_message(mta)["content"]
+    head, body = text.split(b"\r\n\r\n", 1)
+    assert b"\r\nFrom: root@origin.example\r\n" in head
+    assert body == b"just text: no header\r\nmore\r\n"
+    for f in (mta.dir / "queue" / "incoming").iterdir():
+        f.unlink()
+    # A header and no body.
+    assert run(mta, "bob@example.com", input="Subject: only\n").returncode \
+        == 0
+    text = only_message(mta)["content"]
+    assert b"\r\nSubject: only\r\nMessage-Id: <" in text
+    assert text.endswith(b"\r\nTo: undisclosed-recipients:;\r\n")

@@ -79,8 +79,8 @@ test_addr_list(void **state)
 		list = NULL;
 		n = sendmail_addr_list(list_cases[i].in, &list, &why);
 		if (n != list_cases[i].n)
-			fail_msg("%s: %d addresses, want %d", list_cases[i].name,
-			    n, list_cases[i].n);
+			fail_msg("%s: %d addresses, want %d",
+			    list_cases[i].name, n, list_cases[i].n);
 		if (n < 0) {
 			assert_non_null(why);
 			strv_free(&list);
