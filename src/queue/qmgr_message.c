@@ -250,11 +250,13 @@ route_one(struct qmgr_msg *msg, unsigned i, struct qmgr_route *route)
 	switch (route->agent) {
 	case QMGR_AGENT_ERROR:
 		qmgr_rcpt_result(msg, i, NULL, 5, "5.0.0", "none",
-		    route->nexthop, NULL, 0);
+		    *route->nexthop != '\0' ? route->nexthop :
+		    "mail refused by the error transport", NULL, 0);
 		break;
 	case QMGR_AGENT_DISCARD:
 		qmgr_rcpt_result(msg, i, NULL, 2, "2.0.0", "none",
-		    route->nexthop, NULL, 0);
+		    *route->nexthop != '\0' ? route->nexthop : "discarded",
+		    NULL, 0);
 		break;
 	case QMGR_AGENT_NONE:
 		qmgr_rcpt_result(msg, i, NULL, 4, "4.3.0", "none",

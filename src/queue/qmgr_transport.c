@@ -104,8 +104,9 @@ qmgr_agent_of(const char *transport)
 /*
  * Apply "transport:nexthop" VALUE over ROUTE: an empty part keeps what
  * ROUTE already holds (a value without a colon is a transport only).
+ * True when VALUE gave a nexthop.
  */
-static void
+static bool
 route_apply(struct qmgr_route *route, const char *value)
 {
 	const char *colon = strchr(value, ':');
@@ -118,7 +119,9 @@ route_apply(struct qmgr_route *route, const char *value)
 	if (colon != NULL && colon[1] != '\0') {
 		free(route->nexthop);
 		route->nexthop = xstrdup(colon + 1);
+		return true;
 	}
+	return false;
 }
 
 /* The domain of ADDR ("" when it has none). */
@@ -170,8 +173,9 @@ maps_find(struct qmgr_transports *t, const char *addr, char **value_r,
 	return maps_get(t, "*", value_r, error_r);
 }
 
-/* The default route of an address of CLASS whose domain is DOMAIN. */
-static void
+/* The default route of an address of CLASS whose domain is DOMAIN;
+   true when the class's transport setting gave a nexthop. */
+static bool
 route_default(struct qmgr_transports *t, enum addr_class class,
     const char *domain, struct qmgr_route *route)
 {
@@ -189,7 +193,7 @@ route_default(struct qmgr_transports *t, enum addr_class class,
 		route->transport = xstrdup("error");
 		route->nexthop = xstrdup("User unknown in virtual alias "
 		    "table");
-		return;
+		return true;
 	case ADDR_CLASS_VIRTUAL:
 		route->transport = xstrdup("virtual");
 		route->nexthop = xstrdup(domain);
@@ -204,7 +208,7 @@ route_default(struct qmgr_transports *t, enum addr_class class,
 		value = class == ADDR_CLASS_RELAY ? t->relay : t->deflt;
 		break;
 	}
-	route_apply(route, value);
+	return route_apply(route, value);
 }
 
 int
@@ -213,12 +217,13 @@ qmgr_route_find(struct qmgr_transports *t, const char *addr,
 {
 	struct resolved res;
 	char *value = NULL;
+	bool given;
 	int r;
 
 	memset(route, 0, sizeof(*route));
 	if (resolve_addr(t->resolve, addr, &res, error_r) < 0)
 		return -1;
-	route_default(t, res.class, addr_domain(res.addr), route);
+	given = route_default(t, res.class, addr_domain(res.addr), route);
 	if (*route->nexthop == '\0') {
 		free(route->nexthop);
 		route->nexthop = xstrdup(t->myhostname);
@@ -230,10 +235,18 @@ qmgr_route_find(struct qmgr_transports *t, const char *addr,
 		return -1;
 	}
 	if (r > 0) {
-		route_apply(route, str_trim(value));
+		given = route_apply(route, str_trim(value)) ||
+		    (given && strchr(value, ':') == value);
 		free(value);
 	}
 	route->agent = qmgr_agent_of(route->transport);
+	/* For error and discard the nexthop is the text to log: only what
+	   the setting says, never a domain filled in. */
+	if (!given && (route->agent == QMGR_AGENT_ERROR ||
+	    route->agent == QMGR_AGENT_DISCARD)) {
+		free(route->nexthop);
+		route->nexthop = xstrdup("");
+	}
 	return 0;
 }
 

@@ -184,7 +184,7 @@ def test_discard_pickup_and_removal(mta):
         mta.wait_log(rf"{qid}: to=<{re.escape(r)}>, relay=none, "
                      rf"delay=[0-9.e-]+, delays=[0-9.e-]+/[0-9.e-]+/"
                      rf"[0-9.e-]+/[0-9.e-]+, dsn=2\.0\.0, status=sent "
-                     rf"\(discard\.test\)", since=since)
+                     rf"\(discarded\)", since=since)
     mta.wait_log(rf"{qid}: removed", since=since)
     assert not os.path.exists(mta.queue / "defer" / qid)
 
