@@ -24,6 +24,18 @@
 /* The longest SASL message handled, encoded. */
 #define SMTPC_SASL_MAX	16384
 
+/*
+ * The answers the mechanisms may ask for.  A NULL procedure tells Cyrus
+ * SASL that they come through interaction (SASL_INTERACT): without the
+ * list it finds no mechanism "worthy".
+ */
+static sasl_callback_t prompts[] = {
+	{ SASL_CB_USER, NULL, NULL },
+	{ SASL_CB_AUTHNAME, NULL, NULL },
+	{ SASL_CB_PASS, NULL, NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
+
 /* Look the credentials of S up: 1 found, 0 none, -1 a table failed. */
 static int
 credentials(struct smtpc_session *s)
@@ -125,7 +137,7 @@ auth_start(struct smtpc_session *s)
 	unsigned outlen = 0;
 	int r;
 
-	if (sasl_client_new("smtp", s->name, NULL, NULL, NULL, 0,
+	if (sasl_client_new("smtp", s->name, NULL, NULL, prompts, 0,
 	    &s->sasl) != SASL_OK) {
 		auth_fail(s, "cannot start the SASL client");
 		return false;

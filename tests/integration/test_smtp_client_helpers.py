@@ -235,7 +235,7 @@ class FakeSMTP:
                  greeting="220 fake.example.net ESMTP fake", drop=None,
                  mail_reply="250 2.1.0 Ok", data_done="250 2.0.0 Ok: "
                  "queued as FAKE1", lmtp=False, dot_replies=None,
-                 stall=None, host="127.0.0.1", port=0):
+                 stall=None, host="127.0.0.1", port=0, bad_tls=False):
         self.rcpt = rcpt or {}
         self.ehlo = ehlo
         self.greeting = greeting
@@ -245,6 +245,7 @@ class FakeSMTP:
         self.lmtp = lmtp
         self.dot_replies = dot_replies or {}
         self.stall = stall
+        self.bad_tls = bad_tls
         self.sessions = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -335,6 +336,11 @@ class FakeSMTP:
                             r, "250 2.0.0 <%s> delivered" % r))
                 else:
                     self._send(conn, self.data_done)
+            elif verb == "STARTTLS" and self.bad_tls:
+                # Agree, then speak no TLS at all: the handshake fails.
+                self._send(conn, "220 2.0.0 Ready to start TLS")
+                conn.sendall(b"this is not TLS\r\n" * 8)
+                return
             elif verb == "RSET":
                 self._send(conn, "250 2.0.0 Ok")
             elif verb == "QUIT":

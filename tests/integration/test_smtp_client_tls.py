@@ -1,0 +1,150 @@
+"""STARTTLS and AUTH of the smtp agent against a second dirmail
+instance's smtpd (smtp_util.smtp_instance, which queues what it accepts):
+smtp_tls_security_level encrypt, verify (against smtp_tls_CAfile and the
+name; a wrong CA defers), may falling back to plaintext when the
+handshake fails (a FakeSMTP written for the test), and Cyrus SASL client
+authentication on the submission listener with smtp_sasl_password_maps.
+qmgr is played by the test."""
+
+import subprocess
+
+import pytest
+
+from smtp_util import queued, smtp_instance
+from test_smtp_client_helpers import FakeDNS, FakeSMTP, Qmgr, agent
+
+RCPT = "alice@example.com"
+
+
+@pytest.fixture
+def dest(dirmail, tmp_path, smtp_cert):
+    """The destination: a dirmail smtpd with STARTTLS and AUTH."""
+    return smtp_instance(dirmail, tmp_path, smtp_cert,
+                         smtpd_tls_auth_only="no")
+
+
+def wrong_ca(tmp_path):
+    """A CA certificate that did not sign the destination's."""
+    cert, key = tmp_path / "other-ca.pem", tmp_path / "other-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=mail.example.com"],
+                   check=True, capture_output=True)
+    return str(cert)
+
+
+def test_encrypt(dirmail, dest):
+    port = dest.ports["smtpd_listen"]
+    d = agent(dirmail, {"smtp_tls_security_level": "encrypt"})
+    q = Qmgr(d)
+    res = q.request("relay", f"[127.0.0.1]:{port}", [RCPT])
+    assert res[RCPT][:3] == (2, "2.0.0", f"127.0.0.1[127.0.0.1]:{port}")
+    assert "queued as" in res[RCPT][3]
+    d.wait_log(rf"{q.qid}: Untrusted TLS connection established to "
+               rf"127.0.0.1\[127.0.0.1\]:{port}: TLSv1\.[23] with cipher ")
+    [msg] = queued(dest)
+    assert msg["attrs"]["protocol"] == "ESMTPS"
+    assert msg["recipients"][0]["final"] == RCPT
+    assert b"Subject: smtp client test" in msg["content"]
+
+
+def test_verify(dirmail, dest, tmp_path, smtp_cert):
+    """verify checks the chain against smtp_tls_CAfile and the name."""
+    dns = FakeDNS({("mail.example.com", "A"): ["127.0.0.1"]})
+    port = dest.ports["smtpd_listen"]
+    d = agent(dirmail, {"smtp_tls_security_level": "verify",
+                        "smtp_tls_CAfile": smtp_cert[0]},
+              env=dns.env(tmp_path))
+    q = Qmgr(d)
+    res = q.request("relay", f"[mail.example.com]:{port}", [RCPT])
+    assert res[RCPT][0] == 2, res
+    d.wait_log(rf"{q.qid}: Verified TLS connection established to "
+               rf"mail.example.com\[127.0.0.1\]:{port}")
+    # The certificate does not name 127.0.0.1.
+    res = q.request("relay", f"[127.0.0.1]:{port}", [RCPT])
+    assert res[RCPT][:2] == (4, "4.7.5")
+    assert len(queued(dest)) == 1
+    dns.stop()
+
+
+def test_verify_with_the_wrong_ca_defers(dirmail, dest, tmp_path):
+    dns = FakeDNS({("mail.example.com", "A"): ["127.0.0.1"]})
+    port = dest.ports["smtpd_listen"]
+    d = agent(dirmail, {"smtp_tls_security_level": "verify",
+                        "smtp_tls_CAfile": wrong_ca(tmp_path)},
+              env=dns.env(tmp_path))
+    q = Qmgr(d)
+    res = q.request("relay", f"[mail.example.com]:{port}", [RCPT])
+    assert res[RCPT][:2] == (4, "4.7.5")
+    assert "Server certificate not trusted" in res[RCPT][3]
+    d.wait_log(rf"{q.qid}: Untrusted TLS connection established")
+    assert queued(dest) == []
+    dns.stop()
+
+
+def test_may_falls_back_to_plaintext(dirmail):
+    srv = FakeSMTP(ehlo=("PIPELINING", "STARTTLS"), bad_tls=True)
+    d = agent(dirmail, {"smtp_tls_security_level": "may"})
+    res = Qmgr(d).request("smtp", f"[127.0.0.1]:{srv.port}", ["a@x.net"])
+    assert res["a@x.net"][0] == 2
+    assert len(srv.sessions) == 2
+    assert "STARTTLS" not in srv.sessions[1]["commands"]
+    srv.stop()
+
+
+def test_encrypt_does_not_fall_back(dirmail):
+    srv = FakeSMTP(ehlo=("PIPELINING", "STARTTLS"), bad_tls=True)
+    d = agent(dirmail, {"smtp_tls_security_level": "encrypt"})
+    res = Qmgr(d).request("smtp", f"[127.0.0.1]:{srv.port}", ["a@x.net"])
+    assert res["a@x.net"][0] == 4
+    assert srv.sessions[0]["messages"] == []
+    srv.stop()
+
+
+def sasl_agent(dirmail, tmp_path, port, password, **params):
+    maps = tmp_path / "sasl_passwd"
+    maps.write_text(f"[127.0.0.1]:{port} alice:{password}\n")
+    conf = {"smtp_tls_security_level": "encrypt",
+            "smtp_sasl_auth_enable": "yes",
+            "smtp_sasl_password_maps": f"texthash:{maps}",
+            "smtp_sasl_tls_security_options": "noanonymous"}
+    conf.update(params)
+    return agent(dirmail, conf)
+
+
+def test_auth_on_submission(dirmail, dest, tmp_path):
+    """Relaying to a remote domain needs the login."""
+    port = dest.ports["submission_listen"]
+    d = sasl_agent(dirmail, tmp_path, port, "alice-password")
+    res = Qmgr(d).request("relay", f"[127.0.0.1]:{port}",
+                          ["someone@remote.example"])
+    assert res["someone@remote.example"][0] == 2, res
+    [msg] = queued(dest)
+    assert msg["attrs"]["sasl_username"] == "alice"
+    assert "alice-password" not in d.log()
+
+
+def test_auth_failure_defers(dirmail, dest, tmp_path):
+    port = dest.ports["submission_listen"]
+    d = sasl_agent(dirmail, tmp_path, port, "wrong-password")
+    res = Qmgr(d).request("relay", f"[127.0.0.1]:{port}",
+                          ["someone@remote.example"])
+    r = res["someone@remote.example"]
+    assert r[:2] == (4, "4.7.8"), r
+    assert "SASL authentication failed; server 127.0.0.1[127.0.0.1] " \
+        "said: 535" in r[3]
+    assert queued(dest) == []
+    assert "wrong-password" not in d.log()
+
+
+def test_noplaintext_without_tls(dirmail, dest, tmp_path):
+    """The default smtp_sasl_security_options (noplaintext) forbid PLAIN
+    and LOGIN on a connection without TLS."""
+    port = dest.ports["smtpd_listen"]
+    d = sasl_agent(dirmail, tmp_path, port, "alice-password",
+                   smtp_tls_security_level="none")
+    res = Qmgr(d).request("relay", f"[127.0.0.1]:{port}",
+                          ["someone@remote.example"])
+    r = res["someone@remote.example"]
+    assert r[:2] == (4, "4.7.0")
+    assert "no mechanism available" in r[3]
