@@ -28,6 +28,10 @@
 #include "queue/queue.h"
 
 #define BOUNCE_CHUNK	(64 * 1024)
+/* RFC 5322's longest line, without CRLF, and where the returned message's
+   lines are broken to stay below it. */
+#define BOUNCE_LINE_MAX	998
+#define BOUNCE_WRAP	990
 /* The longest Delivered-To address taken. */
 #define BOUNCE_ADDR_MAX	900
 
@@ -65,23 +69,64 @@ bounce_read(int fd, char *buf, size_t len, unsigned long long off,
 	return 0;
 }
 
-/* Copy LEN bytes at OFF of FD to the content of QF.  0, or -1 with
-   *ERROR_R. */
+/*
+ * Append the LEN bytes of BUF (at content offset POS) to QF, breaking a
+ * line that would pass RFC 5322's 998 bytes: folded ("\r\n ") within the
+ * first HDR_LEN bytes (the header section), cut ("\r\n") after them.  The
+ * original was accepted with whatever lines it had; the notice about it
+ * must still be sendable.  *COL counts the bytes since the last LF.
+ */
+static void
+bounce_put_lines(struct queue_file *qf, const char *buf, size_t len,
+    unsigned long long pos, unsigned long long hdr_len, size_t *col)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n') {
+			*col = 0;
+			continue;
+		}
+		/* A CR may still end the line if its LF comes in time. */
+		if (*col >= BOUNCE_WRAP &&
+		    (buf[i] != '\r' || *col >= BOUNCE_LINE_MAX - 1)) {
+			queue_file_write(qf, buf + start, i - start);
+			start = i;
+			if (pos + i < hdr_len)
+				queue_file_write(qf, "\r\n ", 3);
+			else
+				queue_file_write(qf, "\r\n", 2);
+			*col = pos + i < hdr_len ? 1 : 0;
+		}
+		(*col)++;
+	}
+	queue_file_write(qf, buf + start, len - start);
+}
+
+/* Copy LEN bytes at content offset OFF of FD to the content of QF: as
+   they are, or with long lines broken (bounce_put_lines()) when ORIG is
+   not NULL.  0, or -1 with *ERROR_R. */
 static int
-bounce_copy(struct queue_file *qf, int fd, unsigned long long off,
-    unsigned long long len, char **error_r)
+bounce_copy(struct queue_file *qf, int fd, const struct queue_envelope *env,
+    unsigned long long len, const struct bounce_orig *orig, char **error_r)
 {
 	char *buf = xmalloc(BOUNCE_CHUNK);
-	size_t n;
+	unsigned long long off = 0;
+	size_t n, col = 0;
 	int ret = 0;
 
-	while (len > 0 && queue_file_error(qf) == 0) {
-		n = len < BOUNCE_CHUNK ? (size_t)len : BOUNCE_CHUNK;
-		if ((ret = bounce_read(fd, buf, n, off, error_r)) < 0)
+	while (off < len && queue_file_error(qf) == 0) {
+		n = len - off < BOUNCE_CHUNK ? (size_t)(len - off) :
+		    BOUNCE_CHUNK;
+		ret = bounce_read(fd, buf, n, env->content_offset + off,
+		    error_r);
+		if (ret < 0)
 			break;
-		queue_file_write(qf, buf, n);
+		if (orig != NULL)
+			bounce_put_lines(qf, buf, n, off, orig->hdr_len, &col);
+		else
+			queue_file_write(qf, buf, n);
 		off += n;
-		len -= n;
 	}
 	free(buf);
 	return ret;
@@ -191,6 +236,7 @@ bounce_pick_orig(struct bounce_ctx *c, int fd, char **error_r)
 	if (bounce_scan(c, fd, !headers, &s, error_r) < 0)
 		return -1;
 	c->orig.headers = headers;
+	c->orig.hdr_len = s.hdr_len;
 	if (headers) {
 		c->orig.len = limit > 0 && s.hdr_len > limit ? s.cut :
 		    s.hdr_len;
@@ -284,8 +330,7 @@ bounce_content(const struct bounce_ctx *c, struct queue_file *qf, int fd,
 
 	bounce_compose(c, &o);
 	queue_file_write(qf, o.s, o.len);
-	ret = bounce_copy(qf, fd, c->env->content_offset, c->orig.len,
-	    error_r);
+	ret = bounce_copy(qf, fd, c->env, c->orig.len, &c->orig, error_r);
 	str_truncate(&o, 0);
 	str_appendf(&o, "\r\n--%s--\r\n", c->boundary);
 	queue_file_write(qf, o.s, o.len);
@@ -379,8 +424,8 @@ bounce_forward(const char *queue_dir, const struct queue_envelope *env,
 	line = xasprintf("Delivered-To: %s\r\n", delivered_to);
 	queue_file_write(qf, line, strlen(line));
 	free(line);
-	if (bounce_copy(qf, fd, env->content_offset, env->content_length,
-	    &err) < 0 || bounce_commit(queue_dir, &qf, id_r, &err) < 0)
+	if (bounce_copy(qf, fd, env, env->content_length, NULL, &err) < 0 ||
+	    bounce_commit(queue_dir, &qf, id_r, &err) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -16,6 +16,7 @@
 /* What of the original message the notice returns. */
 struct bounce_orig {
 	unsigned long long len;	/* bytes returned from the content start */
+	unsigned long long hdr_len;	/* the original's header section */
 	bool headers;		/* only the header section */
 	bool too_big;		/* because of size_limit */
 	bool eight_bit;		/* the returned bytes hold 8-bit data */

@@ -574,8 +574,9 @@ test_8bit_plain(void **state)
 	orig_free(&o);
 }
 
-/* A long reason with line ends and no white space, a plain ORCPT and a
-   bad status: still CRLF lines under 998 bytes, a sane status; a second
+/* A long reason with line ends and no white space, a plain ORCPT, a bad
+   status, an original with a 2,000-byte header line and a 3,000-byte body
+   line: still CRLF lines under 998 bytes, a sane status; a second
    recipient gets its own block. */
 static void
 test_long_reason(void **state)
@@ -584,7 +585,7 @@ test_long_reason(void **state)
 	struct bounce_params p = params();
 	struct orig o;
 	struct dsn d;
-	char *text = xmalloc(3001), *diag;
+	char *text = xmalloc(3001), *diag, *orig;
 	const char *carol;
 
 	(void)state;
@@ -596,8 +597,12 @@ test_long_reason(void **state)
 	r[0].dsn = "5.1.1\r\nX";
 	r[0].relay = "local";
 	r[1].final = "carol@example.org";
-	orig_make(&o, NULL, ORIG, strlen(ORIG));
+	orig = xasprintf("Subject: %.2000s\r\n\r\n%s\r\n", text, text);
+	memset(orig + 9, 's', 2000);
+	memset(orig + 2013, 'b', 3000);
+	orig_make(&o, NULL, orig, strlen(orig));
 	notice(&p, &o, BOUNCE_FAILED, r, 2, &d);
+	assert_true(HAS(d.parts[2], "ss\r\n ss"));
 	assert_false(has(d.text, d.len, "\r\nInjected:"));
 	BODY_FIELD(d.parts[1], "Status", "5.0.0");
 	BODY_FIELD(d.parts[1], "Original-Recipient", "rfc822; Bob@Example.ORG");
@@ -615,6 +620,7 @@ test_long_reason(void **state)
 	assert_true(HAS(d.parts[0], "<carol@example.org>: host mx."));
 	free(diag);
 	free(text);
+	free(orig);
 	dsn_free(&d);
 	orig_free(&o);
 }
