@@ -458,3 +458,48 @@ def test_home_mailbox_maildir(ld):
     wait_for(delivered, what="local with home_mailbox")
     check_maildir(maildir, u.pw_uid)
     assert len(maildir_files(maildir)) == 1
+
+
+# -- LDAP userdb ------------------------------------------------------------
+
+def ldap_userdb_conf(path, server):
+    """A dovecot-ldap.conf.ext whose userdb gives uidNumber and gidNumber
+    of the posixAccount entries of tests/fixtures/example.ldif."""
+    path.write_text(
+        f"uris = {server.ldap_uri}\nbase = {server.base}\n"
+        f"dn = {server.service_dn}\ndnpass = {server.service_pw}\n"
+        "user_filter = (&(objectClass=posixAccount)(uid=%n))\n"
+        "user_attrs = =home=%{ldap:homeDirectory}, "
+        "=uid=%{ldap:uidNumber}, gidNumber=gid\n")
+    return path
+
+
+def ldap_instance(dirmail, tmp_path, cert, tmpdirs, server, **params):
+    """Virtual example.com whose owners authd finds in SERVER; their
+    Maildirs under a root of the test (mail_location with %n)."""
+    root = mail_root(tmpdirs)
+    owners = {"alice": 1001, "bob": 1002}
+    for user, uid in owners.items():
+        make_dir(root / user, uid, uid)
+    conf = ldap_userdb_conf(tmp_path / "ldap-userdb.conf.ext", server)
+    d = local_instance(dirmail, tmp_path, cert, tmpdirs, root, "",
+                       userdb=f"ldap:{conf}",
+                       mail_location=f"maildir:{root}/%n/Maildir", **params)
+    d.owners = owners
+    return d
+
+
+def test_ldap_userdb_owner_gets_the_maildir(dirmail, tmp_path, smtp_cert,
+                                            tmpdirs, slapd):
+    d = ldap_instance(dirmail, tmp_path, smtp_cert, tmpdirs, slapd)
+    q = queue_message(d)
+    r = deliver(d, q, "virtual", ["alice@example.com", "bob@example.com"])
+    for i, user in enumerate(("alice", "bob")):
+        assert r[i]["status"] == (2, "2.0.0", "virtual",
+                                  "delivered to maildir")
+        maildir = d.root / user / "Maildir"
+        check_maildir(maildir, d.owners[user])
+        files = maildir_files(maildir)
+        assert len(files) == 1
+        assert files[0].stat().st_uid == d.owners[user]
+        assert f"Delivered-To: {user}@example.com\n" in files[0].read_text()
