@@ -26,12 +26,38 @@ struct maplist {
 	size_t count;
 };
 
+/*
+ * Postfix's Berkeley DB types, which sites name in their main.cf
+ * (alias_maps = hash:/etc/aliases): read as lmdb tables, FILE.lmdb built
+ * by "dirmailctl map build" or newaliases, so the configuration works
+ * unchanged.
+ */
+static bool
+type_is_lmdb(const char *type, size_t len)
+{
+	return (len == 4 && strncmp(type, "lmdb", 4) == 0) ||
+	    (len == 4 && strncmp(type, "hash", 4) == 0) ||
+	    (len == 5 && strncmp(type, "btree", 5) == 0);
+}
+
+const char *
+map_spec_lmdb_file(const char *spec)
+{
+	size_t len = strcspn(spec, ":");
+
+	if (spec[len] != ':' || !type_is_lmdb(spec, len))
+		return NULL;
+	return spec + len + 1;
+}
+
 /* Return the driver registered for TYPE, or NULL. */
 const struct map_driver *
 map_driver_find(const char *type)
 {
 	size_t i;
 
+	if (type_is_lmdb(type, strlen(type)))
+		return &map_driver_lmdb;
 	for (i = 0; i < sizeof(map_drivers) / sizeof(map_drivers[0]); i++)
 		if (strcmp(map_drivers[i]->type, type) == 0)
 			return map_drivers[i];

@@ -86,6 +86,13 @@ bool map_blocking_open(void);
 const struct map_driver *map_driver_find(const char *type);
 
 /*
+ * When SPEC ("type:name") names an indexed table, lmdb: or Postfix's
+ * hash: and btree: (read as lmdb), return its name, the source file
+ * FILE of FILE.lmdb; otherwise NULL.
+ */
+const char *map_spec_lmdb_file(const char *spec);
+
+/*
  * An ordered list of tables, as in "virtual_alias_maps = a, b": the first
  * table that finds the key wins; the first error stops the search.
  */

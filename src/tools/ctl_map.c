@@ -73,8 +73,8 @@ map_build(int argc, char **argv)
 	if (argc != 2 && !aliases)
 		return map_usage();
 	source = argv[aliases ? 2 : 1];
-	if (strncmp(source, "lmdb:", 5) == 0)
-		source += 5;
+	if (map_spec_lmdb_file(source) != NULL)
+		source = map_spec_lmdb_file(source);
 	else if (spec_driver(source) != NULL) {
 		log_error("%s: only lmdb tables are built", source);
 		return CTL_EX_USAGE;

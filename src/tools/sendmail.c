@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "maps/aliases.h"
+#include "maps/maps.h"
 #include "queue/queue.h"
 #include "tools/ctl.h"
 #include "tools/sendmail.h"
@@ -240,12 +241,11 @@ build_aliases(const char *spec)
 	if (colon != NULL) {
 		if (strncmp(spec, "texthash:", 9) == 0)
 			return 0;	/* read as it is: nothing to build */
-		if (strncmp(spec, "lmdb:", 5) != 0) {
+		if ((path = map_spec_lmdb_file(spec)) == NULL) {
 			log_error("%s: unsupported alias database type; "
 			    "use lmdb:", spec);
 			return -1;
 		}
-		path = colon + 1;
 	}
 	if (aliases_build_lmdb(path, &error) < 0) {
 		log_error("%s", error);

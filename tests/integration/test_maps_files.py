@@ -74,6 +74,20 @@ def test_build_accepts_the_lmdb_prefix(tmp_path):
     assert ctl("map", "query", f"lmdb:{source}", "k").stdout == "v\n"
 
 
+def test_postfix_hash_and_btree_tables_are_read_as_lmdb(tmp_path):
+    """A site's main.cf names hash: and btree: tables (Postfix's Berkeley
+    DB types): they build and read as lmdb tables, FILE.lmdb."""
+    source = write(tmp_path / "access", "k v\n")
+    r = ctl("map", "build", f"hash:{source}")
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(f"{source}.lmdb")
+    for kind in ("hash", "btree", "lmdb"):
+        r = ctl("map", "query", f"{kind}:{source}", "k")
+        assert (r.returncode, r.stdout) == (0, "v\n"), kind
+    r = ctl("map", "build", f"cidr:{source}")
+    assert r.returncode == 64 and "only lmdb tables are built" in r.stderr
+
+
 def test_bad_source_names_file_and_line_and_keeps_old_table(virtual):
     old = os.stat(f"{virtual}.lmdb").st_ino
     write(virtual, "a 1\n\n# c\nno-value-here\n")
