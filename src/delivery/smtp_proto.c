@@ -193,13 +193,15 @@ feature(const char *word, size_t len)
 }
 
 unsigned
-smtp_ehlo_features(const struct smtp_reply *r, char **mechs_r)
+smtp_ehlo_features(const struct smtp_reply *r, char **mechs_r,
+    unsigned long long *size_r)
 {
 	const char *p = str_c(&r->lines), *eol;
 	unsigned feats = 0, f;
 	size_t n;
 	struct str mechs = STR_INIT;
 
+	*size_r = 0;
 	/* The first line is the greeting of the EHLO reply. */
 	if ((p = strchr(p, '\n')) == NULL)
 		p = "";
@@ -215,6 +217,8 @@ smtp_ehlo_features(const struct smtp_reply *r, char **mechs_r)
 				str_append_c(&mechs, ' ');
 			str_append_n(&mechs, p + n + 1, (size_t)(eol - p - n - 1));
 		}
+		if (f == SMTP_FEAT_SIZE && p[n] == ' ')
+			*size_r = strtoull(p + n + 1, NULL, 10);
 	}
 	*mechs_r = mechs.len > 0 ? str_steal(&mechs) : NULL;
 	str_free(&mechs);

@@ -70,9 +70,11 @@ const char *smtp_reply_dsn(const struct smtp_reply *r, char buf[16]);
 
 /*
  * The keywords of EHLO reply R (the lines after the first); the AUTH
- * mechanisms, space-separated, in *MECHS_R (allocated, NULL when none).
+ * mechanisms, space-separated, in *MECHS_R (allocated, NULL when none);
+ * the SIZE limit in *SIZE_R (0: none given).
  */
-unsigned smtp_ehlo_features(const struct smtp_reply *r, char **mechs_r);
+unsigned smtp_ehlo_features(const struct smtp_reply *r, char **mechs_r,
+    unsigned long long *size_r);
 
 /*
  * Append LEN bytes of message DATA to OUT with every line that starts

@@ -198,8 +198,9 @@ on_ehlo(struct smtpc_session *s)
 	if (s->reply.code / 100 == 2) {
 		free(s->mechs);
 		s->mechs = NULL;
+		s->size_max = 0;
 		s->feats = s->state == SS_HELO ? 0 :
-		    smtp_ehlo_features(&s->reply, &s->mechs);
+		    smtp_ehlo_features(&s->reply, &s->mechs, &s->size_max);
 		session_ready(s);
 		return;
 	}

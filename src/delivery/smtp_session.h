@@ -43,6 +43,7 @@ struct smtpc_session {
 	struct smtp_reply reply;
 	unsigned feats;			/* SMTP_FEAT_* */
 	char *mechs;			/* AUTH mechanisms offered */
+	unsigned long long size_max;	/* SIZE offered, 0: no limit */
 	bool tls, tls_wanted, helo_tried, broken;
 	/* The transaction: MAIL, one RCPT per recipient, DATA. */
 	size_t n_sent, n_replied;

@@ -43,6 +43,17 @@ attr_true(const struct delivery *d, const char *name)
 	return v != NULL && (str_is_true(v) || strcasecmp(v, "yes") == 0);
 }
 
+/* The size of the message as MAIL FROM declares it. */
+static unsigned long long
+message_size(const struct delivery *d)
+{
+	const char *v = dproto_request_attr(&d->req, "size");
+
+	if (v != NULL && *v != '\0' && v[strspn(v, "0123456789")] == '\0')
+		return strtoull(v, NULL, 10);
+	return d->req.length;
+}
+
 /* Send MAIL FROM with the ESMTP parameters the server offers. */
 static void
 send_mail(struct smtpc_session *s)
@@ -52,13 +63,8 @@ send_mail(struct smtpc_session *s)
 	struct str cmd = STR_INIT;
 
 	str_appendf(&cmd, "MAIL FROM:<%s>", d->req.sender);
-	if (s->feats & SMTP_FEAT_SIZE) {
-		v = dproto_request_attr(&d->req, "size");
-		if (v != NULL && v[strspn(v, "0123456789")] == '\0')
-			str_appendf(&cmd, " SIZE=%s", v);
-		else
-			str_appendf(&cmd, " SIZE=%llu", d->req.length);
-	}
+	if (s->feats & SMTP_FEAT_SIZE)
+		str_appendf(&cmd, " SIZE=%llu", message_size(d));
 	v = dproto_request_attr(&d->req, "body");
 	if ((s->feats & SMTP_FEAT_8BITMIME) && v != NULL &&
 	    strcasecmp(v, "8BITMIME") == 0)
@@ -126,6 +132,19 @@ void
 xact_begin(struct smtpc_session *s)
 {
 	size_t n = s->d->req.n_rcpts, k;
+	unsigned long long size = message_size(s->d);
+	char *text;
+
+	if ((s->feats & SMTP_FEAT_SIZE) && s->size_max > 0 &&
+	    size > s->size_max) {
+		/* As Postfix: never send what the server said it refuses. */
+		text = xasprintf("message size %llu exceeds size limit %llu "
+		    "of server %s", size, s->size_max, s->desc);
+		delivery_set_all(s->d, 5, "5.3.4", s->relay, text);
+		free(text);
+		session_release(s);
+		return;
+	}
 
 	s->n_sent = s->n_replied = s->n_accepted = s->n_dot = 0;
 	free(s->accepted);

@@ -165,3 +165,25 @@ def test_lmtp_per_recipient_replies(dirmail, fake):
     assert res["full@example.net"][:2] == (4, "4.2.2")
     assert res["gone@example.net"][:2] == (5, "5.1.1")
     assert srv.sessions[0]["commands"][0] == "LHLO client.example.org"
+
+
+def test_size_limit_of_the_server(dirmail, fake):
+    """A message larger than the server's SIZE is returned without
+    being sent."""
+    srv = fake(ehlo=("PIPELINING", "SIZE 100"))
+    d = agent(dirmail)
+    res = Qmgr(d).request("smtp", f"[127.0.0.1]:{srv.port}",
+                          ["a@example.net"], attrs=["size=5000"])
+    assert res["a@example.net"][:2] == (5, "5.3.4")
+    assert "message size 5000 exceeds size limit 100" in \
+        res["a@example.net"][3]
+    assert not any(c.startswith("MAIL") for c in srv.sessions[0]["commands"])
+
+
+def test_private_socket(dirmail):
+    """The agent serves queue_directory/private/smtp, mode 0600."""
+    import stat
+    d = agent(dirmail)
+    st = (d.dir / "queue" / "private" / "smtp").stat()
+    assert stat.S_ISSOCK(st.st_mode)
+    assert stat.S_IMODE(st.st_mode) == 0o600

@@ -110,6 +110,7 @@ test_reply(void **state)
 	struct smtp_reply r;
 	char buf[16];
 	char *mechs;
+	unsigned long long size;
 	unsigned f;
 
 	(void)state;
@@ -147,16 +148,18 @@ test_reply(void **state)
 	assert_int_equal(feed(&r, "250-mx.example.com Hello\n250-PIPELINING\n"
 	    "250-SIZE 10240000\n250-8BITMIME\n250-AUTH PLAIN LOGIN\n"
 	    "250-AUTH=CRAM-MD5\n250-dsn\n250 STARTTLS"), 1);
-	f = smtp_ehlo_features(&r, &mechs);
+	f = smtp_ehlo_features(&r, &mechs, &size);
 	assert_int_equal(f, SMTP_FEAT_PIPELINING | SMTP_FEAT_SIZE |
 	    SMTP_FEAT_8BITMIME | SMTP_FEAT_AUTH | SMTP_FEAT_DSN |
 	    SMTP_FEAT_STARTTLS);
 	assert_string_equal(mechs, "PLAIN LOGIN CRAM-MD5");
+	assert_int_equal(size, 10240000);
 	free(mechs);
 	/* The greeting line is no keyword. */
 	smtp_reply_reset(&r);
 	assert_int_equal(feed(&r, "250 PIPELINING"), 1);
-	assert_int_equal(smtp_ehlo_features(&r, &mechs), 0);
+	assert_int_equal(smtp_ehlo_features(&r, &mechs, &size), 0);
+	assert_int_equal(size, 0);
 	assert_null(mechs);
 	smtp_reply_free(&r);
 }
