@@ -162,6 +162,9 @@ conn_job_end(struct qmgr_conn *c, const char *dsn, const char *text)
 	qmgr_job_finish(job, &c->reply, dsn, text);
 	dproto_reply_clear(&c->reply);
 	dest_release(d);
+	/* Stopping: the last answer ends the wait. */
+	if (qmgr.stopping && inflight == 0)
+		event_base_loopbreak(qmgr.base);
 }
 
 /* The connection failed or broke the protocol: defer what is open. */

@@ -54,6 +54,8 @@ class FakeAgent:
         self.answer = answer
         self.requests = []      # (queue id, transport, nexthop, [finals])
         self.lock = threading.Lock()
+        self.delay = 0          # seconds before each reply
+        self.busy = self.max_busy = 0
         if os.path.exists(self.path):
             os.unlink(self.path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -107,6 +109,11 @@ class FakeAgent:
         with self.lock:
             self.requests.append((head[1], head[5], head[6],
                                   [r[1] for r in rcpts]))
+            self.busy += 1
+            self.max_busy = max(self.max_busy, self.busy)
+        time.sleep(self.delay)
+        with self.lock:
+            self.busy -= 1
         out = []
         for index, final in rcpts:
             a = self.answer(final)
@@ -334,4 +341,51 @@ def test_kill9_nothing_lost_nothing_twice(mta):
     counts += [fake.delivered(f"n{i}@fake.test") for i in range(10)]
     assert all(c >= 1 for c in counts), counts
     assert sum(c - 1 for c in counts) <= 20, counts
+    fake.close()
+
+
+def test_destination_concurrency_limit(dirmail, tmp_path, smtp_cert):
+    d = instance(dirmail, tmp_path, smtp_cert,
+                 default_destination_concurrency_limit="2")
+    fake = agent(d, lambda r: (2, "2.0.0", "delivered"))
+    fake.delay = 0.3
+    ids = [send(d, [f"c{i}@fake.test"]) for i in range(6)]
+    for qid in ids:
+        wait_for(gone(d, qid), 15, what=f"{qid} delivered")
+    # One destination: never more than two requests at once, but
+    # parallel all the same.
+    assert fake.max_busy == 2
+    fake.close()
+
+
+def test_notify_success_and_never(mta):
+    since = mta.mark()
+    qid = send(mta, ["<ok@discard.test> NOTIFY=SUCCESS",
+                     "<no@error.test> NOTIFY=NEVER"])
+    wait_for(gone(mta, qid), 10, what="message done")
+    mta.wait_log(rf"{qid}: sender delivery status notification: "
+                 rf"[0-9A-F]+", since=since)
+    mta.wait_log(rf"{qid}: to=<no@error\.test>, .*status=bounced",
+                 since=since)
+    assert f"{qid}: sender non-delivery notification" not in \
+        mta.log()[since:]
+
+
+def test_delay_warning_once(dirmail, tmp_path, smtp_cert):
+    d = instance(dirmail, tmp_path, smtp_cert, delay_warning_time="1s")
+    fake = agent(d, lambda r: (4, "4.4.1", "host down"))
+    since = d.mark()
+    qid = send(d, ["slow@fake.test"])
+    wait_for((d.queue / "deferred" / qid).exists, 10, what="deferred")
+    time.sleep(1.2)
+    for _ in range(2):
+        mark = d.mark()
+        ctl("queue", "flush", config=d.config)
+        d.wait_log(rf"{qid}: to=<slow@fake\.test>, .*status=deferred",
+                   since=mark)
+        wait_for((d.queue / "deferred" / qid).exists, 10,
+                 what="deferred again")
+    log = d.log()[since:]
+    assert len(re.findall(rf"{qid}: sender delay notification: "
+                          rf"[0-9A-F]+", log)) == 1, log
     fake.close()
