@@ -76,6 +76,7 @@ struct delivery {
 	struct smtp_nexthop nh;
 	char *cache_key;		/* transport and nexthop */
 	int fd;				/* the queue file */
+	double arrival;			/* of the message, for delay= */
 	struct dns_result dns;
 	size_t next_addr;		/* the next of dns.t to try */
 	size_t no_tls_addr;		/* 1 + the address where TLS failed */

@@ -11,11 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/time.h>
+
 #include "delivery/smtp.h"
 #include "delivery/smtp_session.h"
 #include "lib/log.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
+#include "queue/queue.h"
 
 /* A DNS lookup handed to a worker thread. */
 struct dns_job {
@@ -33,6 +36,8 @@ delivery_set(struct delivery *d, size_t i, int class, const char *dsn,
 	struct smtpc_rcpt *r = &d->res[i];
 	const char *status = class == 2 ? "sent" : class == 4 ? "deferred" :
 	    "bounced";
+	struct timeval now;
+	double delay;
 
 	if (r->class != 0)
 		return;
@@ -40,9 +45,12 @@ delivery_set(struct delivery *d, size_t i, int class, const char *dsn,
 	r->dsn = xstrdup(dsn);
 	r->relay = xstrdup(relay != NULL ? relay : "none");
 	r->text = xstrdup(text);
-	log_info("%s: to=<%s>, relay=%s, dsn=%s, status=%s (%s)",
-	    d->req.queue_id, d->req.rcpts[i].final, r->relay, dsn, status,
-	    text);
+	gettimeofday(&now, NULL);
+	delay = d->arrival > 0 ? (double)now.tv_sec + now.tv_usec / 1e6 -
+	    d->arrival : 0;
+	log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
+	    d->req.queue_id, d->req.rcpts[i].final, r->relay,
+	    delay < 0 ? 0 : delay, dsn, status, text);
 }
 
 void
@@ -150,7 +158,9 @@ dns_done(void *arg)
 static int
 request_check(struct delivery *d)
 {
+	struct queue_envelope *env;
 	const char *error;
+	char *qerror;
 	unsigned port;
 
 	d->lmtp = strcmp(d->req.transport, "lmtp") == 0;
@@ -168,6 +178,14 @@ request_check(struct delivery *d)
 		delivery_set_all(d, 4, "4.3.5", NULL,
 		    "mail transport unavailable: malformed nexthop");
 		return -1;
+	}
+	/* Only the arrival time is wanted (for the log): a file that does
+	   not read shows in the open below or in the server's reply. */
+	if (queue_envelope_read(d->req.path, &env, &qerror) == 0) {
+		d->arrival = env->arrival;
+		queue_envelope_free(&env);
+	} else {
+		free(qerror);
 	}
 	if ((d->fd = open(d->req.path, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_warning("%s: open %s: %s", d->req.queue_id, d->req.path,

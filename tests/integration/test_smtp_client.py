@@ -47,7 +47,7 @@ def test_per_recipient_results(dirmail, fake):
     assert s["commands"][0] == "EHLO client.example.org"
     assert s["messages"] == [CONTENT.replace(b"\r\n.", b"\r\n..")]
     d.wait_log(rf"{q.qid}: to=<bad@example.net>, relay={re.escape(relay)}"
-               r", dsn=5.1.1, status=bounced")
+               r", delay=[0-9]\.[0-9]+, dsn=5.1.1, status=bounced")
 
 
 def test_esmtp_parameters(dirmail, fake):

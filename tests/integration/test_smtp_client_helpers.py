@@ -30,7 +30,7 @@ def _rec(kind, data):
 def write_queue_file(path, qid, sender, rcpts, content=CONTENT, attrs=()):
     """Write a complete queue file; return (offset, length) of the
     content."""
-    env = _rec("I", qid) + _rec("T", "1700000000.000000") + \
+    env = _rec("I", qid) + _rec("T", "%.6f" % time.time()) + \
         _rec("S", sender)
     for a in attrs:
         env += _rec("A", a)
