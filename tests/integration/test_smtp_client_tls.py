@@ -148,3 +148,26 @@ def test_noplaintext_without_tls(dirmail, dest, tmp_path):
     r = res["someone@remote.example"]
     assert r[:2] == (4, "4.7.0")
     assert "no mechanism available" in r[3]
+
+
+@pytest.mark.parametrize("level,delivered", [("verify", True),
+                                             ("secure", False)])
+def test_verify_checks_the_mx_name_secure_the_nexthop(dirmail, dest,
+                                                      tmp_path, smtp_cert,
+                                                      level, delivered):
+    """Mail for example.com goes to MX mail.example.com, the name in the
+    certificate: verify accepts it, secure wants example.com itself."""
+    dns = FakeDNS({("example.com", "MX"): [(10, "mail.example.com")],
+                   ("mail.example.com", "A"): ["127.0.0.1"]})
+    d = agent(dirmail, {"smtp_tls_security_level": level,
+                        "smtp_tls_CAfile": smtp_cert[0],
+                        "smtp_tcp_port": str(dest.ports["smtpd_listen"])},
+              env=dns.env(tmp_path))
+    res = Qmgr(d).request("smtp", "example.com", [RCPT])
+    if delivered:
+        assert res[RCPT][0] == 2, res
+    else:
+        assert res[RCPT][:2] == (4, "4.7.5"), res
+        assert "Server certificate not verified" in res[RCPT][3]
+    assert len(queued(dest)) == (1 if delivered else 0)
+    dns.stop()
