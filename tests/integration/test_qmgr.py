@@ -389,3 +389,33 @@ def test_delay_warning_once(dirmail, tmp_path, smtp_cert):
     assert len(re.findall(rf"{qid}: sender delay notification: "
                           rf"[0-9A-F]+", log)) == 1, log
     fake.close()
+
+
+def test_active_limit(dirmail, tmp_path, smtp_cert):
+    d = instance(dirmail, tmp_path, smtp_cert, qmgr_message_active_limit="1")
+    fake = agent(d, lambda r: (2, "2.0.0", "delivered"))
+    fake.delay = 0.2
+    ids = [send(d, [f"l{i}@fake.test"]) for i in range(4)]
+    for qid in ids:
+        wait_for(gone(d, qid), 15, what=f"{qid} delivered")
+    # One message in active/ at a time: one request at a time.
+    assert fake.max_busy == 1
+    assert sum(fake.delivered(f"l{i}@fake.test") for i in range(4)) == 4
+    fake.close()
+
+
+def test_sigterm_keeps_in_flight_work(mta):
+    fake = agent(mta, lambda r: (2, "2.0.0", "delivered"))
+    fake.delay = 6
+    qid = send(mta, ["slow@fake.test"])
+    wait_for(lambda: fake.requests, 10, what="request sent")
+    mta.stop()
+    # No answer came: the message waits in active/ for the next start.
+    assert where(mta, qid) == ["active"]
+    fake.delay = 0
+    since = mta.mark()
+    mta.start()
+    wait_for(gone(mta, qid), 15, what="delivered after the restart")
+    mta.wait_log(rf"{qid}: to=<slow@fake\.test>, .*status=sent",
+                 since=since)
+    fake.close()
