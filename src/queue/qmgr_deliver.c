@@ -185,10 +185,31 @@ conn_fail(struct qmgr_conn *c, const char *why)
 	dispatch();
 }
 
+/* Does every status of C's reply name a recipient of its request? */
+static bool
+reply_indexes_ok(const struct qmgr_conn *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->reply.n_st; i++) {
+		for (j = 0; j < c->job->n; j++)
+			if (c->job->idx[j] == c->reply.st[i].index)
+				break;
+		if (j == c->job->n)
+			return false;
+	}
+	return true;
+}
+
 /* A complete reply arrived on C. */
 static void
 conn_reply_done(struct qmgr_conn *c)
 {
+	if (!reply_indexes_ok(c)) {
+		conn_fail(c, "status for a recipient the request did not "
+		    "have");
+		return;
+	}
 	conn_job_end(c, "4.3.0", "delivery agent failed: no status for "
 	    "this recipient");
 	TAILQ_INSERT_TAIL(&c->agent->idle, c, link);
@@ -208,9 +229,10 @@ on_read(struct bufferevent *bev, void *arg)
 	int r;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		if (c->job == NULL) {
+		if (c->job == NULL || len >= DPROTO_MAX_LINE) {
 			free(line);
-			conn_fail(c, "data on an idle connection");
+			conn_fail(c, c->job == NULL ? "data on an idle "
+			    "connection" : "line too long");
 			return;
 		}
 		r = dproto_reply_line(&c->reply, line, &error);

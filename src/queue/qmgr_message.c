@@ -390,18 +390,6 @@ qmgr_message_activate(const char *sub, const char *id)
 	message_schedule(msg);
 }
 
-/* True when JOB holds recipient INDEX. */
-static bool
-job_has(const struct qmgr_job *job, unsigned index)
-{
-	size_t i;
-
-	for (i = 0; i < job->n; i++)
-		if (job->idx[i] == index)
-			return true;
-	return false;
-}
-
 /* Apply the status ST of a recipient of JOB. */
 static void
 job_status(struct qmgr_job *job, const struct dproto_status *st)
@@ -418,11 +406,6 @@ qmgr_job_finish(struct qmgr_job *job, const struct dproto_reply *reply,
 	const struct dproto_status *st;
 	size_t i;
 
-	for (i = 0; reply != NULL && i < reply->n_st; i++) {
-		if (!job_has(job, reply->st[i].index))
-			log_warning("%s: agent answered for recipient %u it "
-			    "was not given", msg->id, reply->st[i].index);
-	}
 	for (i = 0; i < job->n; i++) {
 		st = reply != NULL ? dproto_reply_find(reply, job->idx[i]) :
 		    NULL;

@@ -119,6 +119,10 @@ class FakeAgent:
             a = self.answer(final)
             if a == "die":
                 return None
+            if a == "bogus":
+                # A status for an index the request did not have.
+                out.append(f"S\t{index + 1000}\t2\t2.0.0\tx\tok\n")
+                continue
             if a[0] == "F":
                 out += [f"F\t{index}\t{x}\n" for x in a[1]]
                 a = (2, "2.0.0", "forwarded")
@@ -418,4 +422,15 @@ def test_sigterm_keeps_in_flight_work(mta):
     wait_for(gone(mta, qid), 15, what="delivered after the restart")
     mta.wait_log(rf"{qid}: to=<slow@fake\.test>, .*status=sent",
                  since=since)
+    fake.close()
+
+
+def test_protocol_error_defers(mta):
+    fake = agent(mta, lambda r: "bogus")
+    since = mta.mark()
+    qid = send(mta, ["p@fake.test"])
+    wait_for((mta.queue / "deferred" / qid).exists, 10, what="deferred")
+    mta.wait_log(rf"{qid}: to=<p@fake\.test>, .*dsn=4\.3\.0, "
+                 rf"status=deferred \(delivery agent failed: status for "
+                 rf"a recipient the request did not have\)", since=since)
     fake.close()
