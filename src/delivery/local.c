@@ -123,6 +123,9 @@ settings_read(const struct cfg *cfg)
 	local_set.allow_commands = cfg_list(cfg, "allow_mail_to_commands");
 	local_set.allow_files = cfg_list(cfg, "allow_mail_to_files");
 	local_set.size_limit = cfg_size(cfg, "mailbox_size_limit");
+	local_set.default_privs = cfg_str(cfg, "default_privs");
+	local_set.command_time_limit = cfg_duration(cfg,
+	    "command_time_limit");
 	conn_limit = (unsigned)cfg_int(cfg, "default_process_limit");
 	settings_ids(cfg);
 	settings_lock(cfg);

@@ -18,10 +18,6 @@
 struct cfg;
 struct maplist;
 
-/* Where command and file deliveries of root-owned sources run. */
-#define LOCAL_DEFAULT_PRIVS	"nobody"
-/* The longest a command may run. */
-#define LOCAL_COMMAND_TIME_LIMIT	1000
 /* The deepest nesting of :include: files. */
 #define LOCAL_INCLUDE_DEPTH	10
 
@@ -41,6 +37,9 @@ struct local_settings {
 	char *const *allow_commands, *const *allow_files;
 	bool fcntl_lock, dotlock;
 	uint64_t size_limit;		/* mailbox_size_limit */
+	const char *default_privs;	/* who runs commands and files of
+					   root-owned sources */
+	long long command_time_limit;	/* seconds */
 	struct maplist *vmailbox_maps;
 };
 

@@ -106,7 +106,7 @@ command_child(const struct command_run *c, int in, int out)
 static int
 command_io(struct command_run *c, int in, int out)
 {
-	time_t deadline = time(NULL) + LOCAL_COMMAND_TIME_LIMIT;
+	time_t deadline = time(NULL) + local_set.command_time_limit;
 	size_t off = 0;
 	char buf[4096];
 	ssize_t n;

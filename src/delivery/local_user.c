@@ -114,14 +114,14 @@ owner_get(const char *name, uid_t uid, struct owner *o)
 static int
 owner_default(struct owner *o, struct local_result *r)
 {
-	if (owner_get(LOCAL_DEFAULT_PRIVS, 0, o) == 1 && o->uid != 0) {
+	if (owner_get(local_set.default_privs, 0, o) == 1 && o->uid != 0) {
 		free(o->home);
 		o->home = xstrdup("/");
 		return 0;
 	}
 	owner_clear(o);
 	local_result_set(r, 4, "4.3.0", "mail system configuration error: "
-	    "no user \"%s\"", LOCAL_DEFAULT_PRIVS);
+	    "no user \"%s\"", local_set.default_privs);
 	return -1;
 }
 
