@@ -27,6 +27,7 @@
 #include "global/daemon_opts.h"
 #include "lib/cfg.h"
 #include "lib/log.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 #include "queue/qmgr.h"
 #include "queue/queue.h"
@@ -104,22 +105,23 @@ deferred_due(const char *dir, const char *name)
 }
 
 /*
- * Take the messages of SUB into active/, up to the active limit.  In
- * deferred/ only those whose time has come, unless FLUSH.
+ * The queue files of DIR (SUB) that are due, allocated, NULL-terminated.
+ * The names are read before any is taken, so that a message that goes
+ * back to the same directory during the scan is not seen twice.
  */
-static void
-scan(const char *sub, bool flush)
+static char **
+scan_names(const char *dir, const char *sub, bool flush)
 {
-	char *dir = xasprintf("%s/%s", qmgr.queue_dir, sub);
 	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
 	DIR *dp;
 
 	if ((dp = opendir(dir)) == NULL) {
 		log_error("opendir %s: %s", dir, strerror(errno));
-		free(dir);
-		return;
+		return NULL;
 	}
-	while (!qmgr.stopping && (de = readdir(dp)) != NULL) {
+	while ((de = readdir(dp)) != NULL) {
 		if (de->d_name[0] == '.') {
 			if (strcmp(sub, QUEUE_INCOMING) == 0 &&
 			    strcmp(de->d_name, ".") != 0 &&
@@ -127,19 +129,39 @@ scan(const char *sub, bool flush)
 				dotfile_check(dir, de->d_name);
 			continue;
 		}
-		if (!queue_id_valid(de->d_name, strlen(de->d_name)))
+		if (!queue_id_valid(de->d_name, strlen(de->d_name)) ||
+		    (strcmp(sub, QUEUE_DEFERRED) == 0 && !flush &&
+		    !deferred_due(dir, de->d_name)))
 			continue;
+		names = xreallocarray(names, n + 2, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+		names[n] = NULL;
+	}
+	closedir(dp);
+	return names;
+}
+
+/*
+ * Take the messages of SUB into active/, up to the active limit.  In
+ * deferred/ only those whose time has come, unless FLUSH.
+ */
+static void
+scan(const char *sub, bool flush)
+{
+	char *dir = xasprintf("%s/%s", qmgr.queue_dir, sub);
+	char **names = scan_names(dir, sub, flush);
+	size_t i;
+
+	for (i = 0; names != NULL && names[i] != NULL && !qmgr.stopping;
+	    i++) {
 		if (qmgr.n_active >= qmgr.active_limit &&
 		    strcmp(sub, QUEUE_ACTIVE) != 0) {
 			qmgr.backlog = true;
 			break;
 		}
-		if (strcmp(sub, QUEUE_DEFERRED) == 0 && !flush &&
-		    !deferred_due(dir, de->d_name))
-			continue;
-		qmgr_message_activate(sub, de->d_name);
+		qmgr_message_activate(sub, names[i]);
 	}
-	closedir(dp);
+	strv_free(&names);
 	free(dir);
 }
 
