@@ -8,8 +8,6 @@ src_tools_sendmail_SOURCES = \
 	src/tools/ctl_queue.c src/tools/ctl.h
 src_tools_sendmail_LDADD = src/queue/libqueue.a $(DM_LIBS) $(DM_EXTLIBS)
 src_tools_sendmail_LDFLAGS = $(AM_LDFLAGS) $(QUEUE_LDFLAGS)
-man_MANS += doc/sendmail.1
-EXTRA_DIST += doc/sendmail.1
 
 # mailq and newaliases live in bindir, as on Debian, and point at the one
 # program.
