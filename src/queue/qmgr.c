@@ -299,6 +299,7 @@ main(int argc, char **argv)
 	if ((qmgr.base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
 	qmgr_deliver_init();
+	qmgr_message_init();
 	fifo_open();
 	timers_start();
 	/* What a crash left in active/ first, then the rest. */
@@ -308,6 +309,7 @@ main(int argc, char **argv)
 	daemon_run(qmgr.base);
 	drain();
 	qmgr_deliver_shutdown();
+	qmgr_message_shutdown();
 	event_free(fifo_ev);
 	event_free(incoming_ev);
 	event_free(deferred_ev);

@@ -95,6 +95,11 @@ struct qmgr_job {
  */
 void qmgr_message_activate(const char *sub, const char *id);
 
+/* Start and stop what finishing messages needs (the removal syncs);
+   init after qmgr.base exists. */
+void qmgr_message_init(void);
+void qmgr_message_shutdown(void);
+
 /*
  * The request JOB is over: REPLY (NULL when nothing was read) holds the
  * statuses received; every recipient of JOB without one is deferred with

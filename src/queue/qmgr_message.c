@@ -22,6 +22,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/tabescape.h"
+#include "lib/worker.h"
 #include "lib/xalloc.h"
 #include "queue/qmgr.h"
 #include "queue/queue.h"
@@ -171,6 +172,78 @@ message_defer(struct qmgr_msg *msg)
 	free(to);
 }
 
+/*
+ * The removal of a finished message is made durable by an fsync of
+ * active/ in a worker thread, one fsync for every removal done before
+ * it started, so the loop never waits on the disk for it.  Until that
+ * fsync is over a crash may bring the file back and its last deliveries
+ * are made again, as for a delivery in flight: the done marks are not
+ * fsynced first, since the removal covers them.
+ */
+static struct worker *sync_worker;
+static int active_fd = -1;
+static int sync_errno;
+static bool sync_running, sync_wanted;
+
+static void sync_start(void);
+
+/* In the worker: fsync active/. */
+static void
+sync_run(void *arg)
+{
+	(void)arg;
+	sync_errno = fsync(active_fd) < 0 ? errno : 0;
+}
+
+/* Back in the loop: another round when removals came meanwhile. */
+static void
+sync_done(void *arg)
+{
+	(void)arg;
+	sync_running = false;
+	if (sync_errno != 0)
+		log_error("fsync %s/%s: %s", qmgr.queue_dir, QUEUE_ACTIVE,
+		    strerror(sync_errno));
+	if (sync_wanted)
+		sync_start();
+}
+
+/* Have every removal so far made durable. */
+static void
+sync_start(void)
+{
+	if (sync_running) {
+		sync_wanted = true;
+		return;
+	}
+	sync_wanted = false;
+	sync_running = true;
+	worker_submit(sync_worker, sync_run, sync_done, NULL);
+}
+
+void
+qmgr_message_init(void)
+{
+	char *path = xasprintf("%s/%s", qmgr.queue_dir, QUEUE_ACTIVE);
+
+	active_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (active_fd < 0)
+		log_fatal("open %s: %s", path, strerror(errno));
+	free(path);
+	sync_worker = worker_new(qmgr.base, 1);
+}
+
+void
+qmgr_message_shutdown(void)
+{
+	/* The last round runs here, in the loop's thread, as nothing will
+	   call its completion any more. */
+	worker_free(&sync_worker);
+	if (sync_wanted || sync_running)
+		sync_run(NULL);
+	close(active_fd);
+}
+
 /* Every recipient of MSG is done: remove it and its defer log. */
 static void
 message_remove(struct qmgr_msg *msg)
@@ -179,8 +252,10 @@ message_remove(struct qmgr_msg *msg)
 
 	if (unlink(msg->path) < 0)
 		log_error("%s: unlink: %s", msg->id, strerror(errno));
-	else
+	else {
 		log_info("%s: removed", msg->id);
+		sync_start();
+	}
 	(void)unlink(defer);
 	free(defer);
 }
@@ -196,7 +271,6 @@ message_finish(struct qmgr_msg *msg)
 	size_t i, left = 0, untried = 0;
 
 	qmgr_notices(msg);
-	message_sync(msg);
 	for (i = 0; i < msg->env->n_rcpts; i++) {
 		if (msg->r[i].state != QR_DONE)
 			left++;
@@ -206,8 +280,11 @@ message_finish(struct qmgr_msg *msg)
 	}
 	if (left == 0)
 		message_remove(msg);
-	else if (untried == 0)
-		message_defer(msg);
+	else {
+		message_sync(msg);
+		if (untried == 0)
+			message_defer(msg);
+	}
 	message_free(msg);
 	qmgr.n_active--;
 	qmgr_message_gone();
