@@ -1,7 +1,8 @@
 /*
- * A blocking auth-userdb client (one connection per lookup: deliveries
- * are few next to the cost of writing the mail) and mail_location
- * expansion.
+ * A blocking auth-userdb client and mail_location expansion.  Each
+ * thread keeps its connection for the next lookup (a delivery agent
+ * thread delivers message after message), and opens a new one when the
+ * kept one fails.
  */
 
 #include "config.h"
@@ -12,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -220,33 +222,86 @@ udb_handshake(struct udb_conn *c, char **error_r)
 	return ret;
 }
 
+/* This thread's kept connection (a struct udb_conn), closed when the
+   thread ends. */
+static pthread_key_t conn_key;
+static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
+
+static void
+conn_close(void *arg)
+{
+	struct udb_conn *c = arg;
+
+	close(c->fd);
+	str_free(&c->in);
+	free(c);
+}
+
+static void
+conn_key_make(void)
+{
+	if (pthread_key_create(&conn_key, conn_close) != 0)
+		abort();
+}
+
+/* Send REQ on this thread's connection to PATH (made when there is none)
+   and read the reply line; the connection is dropped on any error. */
+static char *
+udb_ask(const char *path, const char *req, bool *reused_r, char **error_r)
+{
+	struct udb_conn *c;
+	char *line;
+
+	pthread_once(&conn_once, conn_key_make);
+	c = pthread_getspecific(conn_key);
+	*reused_r = c != NULL;
+	if (c == NULL) {
+		c = xmalloc(sizeof(*c));
+		if (udb_connect(c, path, error_r) < 0) {
+			free(c);
+			return NULL;
+		}
+		if (udb_handshake(c, error_r) < 0) {
+			conn_close(c);
+			return NULL;
+		}
+		(void)pthread_setspecific(conn_key, c);
+	}
+	if (udb_write(c, req, error_r) == 0 &&
+	    (line = udb_read_line(c, error_r)) != NULL)
+		return line;
+	(void)pthread_setspecific(conn_key, NULL);
+	conn_close(c);
+	return NULL;
+}
+
 int
 userdb_lookup(const char *path, const char *login, const char *service,
     struct userdb_user *user_r, char **error_r)
 {
-	struct udb_conn c;
 	struct str req = STR_INIT;
 	char *line;
+	bool reused;
 	int ret = -1;
 
 	memset(user_r, 0, sizeof(*user_r));
-	if (udb_connect(&c, path, error_r) < 0)
-		return -1;
 	str_append(&req, "USER\t1\t");
 	tab_escape(&req, login);
 	str_append(&req, "\tservice=");
 	tab_escape(&req, service);
 	str_append_c(&req, '\n');
-	if (udb_handshake(&c, error_r) == 0 &&
-	    udb_write(&c, str_c(&req), error_r) == 0 &&
-	    (line = udb_read_line(&c, error_r)) != NULL) {
+	line = udb_ask(path, str_c(&req), &reused, error_r);
+	if (line == NULL && reused) {
+		/* authd restarted since: once more on a new connection. */
+		free(*error_r);
+		line = udb_ask(path, str_c(&req), &reused, error_r);
+	}
+	if (line != NULL) {
 		ret = user_reply(line, user_r, error_r);
 		free(line);
 	}
 	if (ret < 0)
 		userdb_user_clear(user_r);
-	close(c.fd);
-	str_free(&c.in);
 	str_free(&req);
 	return ret;
 }
