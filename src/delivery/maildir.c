@@ -2,6 +2,7 @@
  * Maildir delivery: a unique name in tmp/, the whole message written and
  * fsynced there, then linked into new/ so that a reader never sees a
  * partial message, and new/ fsynced so that the link survives a crash.
+ * Threads that link into the same new/ at once share its fsyncs.
  */
 
 #include "config.h"
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,9 +142,9 @@ tmp_open(const char *dir, const char *host, char **base_r, char **tmp_r,
 	return -1;
 }
 
-/* Fsync the directory PATH. */
+/* Fsync the directory PATH.  0, or -1 with errno. */
 static int
-dir_sync(const char *path)
+dir_fsync(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret;
 
@@ -151,6 +153,74 @@ dir_sync(const char *path)
 	ret = fsync(fd);
 	close(fd);
 	return ret;
+}
+
+/*
+ * A directory some threads want fsynced.  Rounds are numbered: a thread
+ * whose link came after round N started needs round N + 1 (or later) to
+ * be over; whoever finds no round running starts the next one for every
+ * thread waiting, so one fsync covers all the links made before it.
+ */
+struct dir_sync {
+	char *path;
+	unsigned refs;
+	unsigned long started, done;	/* rounds */
+	int done_errno;			/* of the last round over */
+	bool running;
+	struct dir_sync *next;
+};
+
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_cond = PTHREAD_COND_INITIALIZER;
+static struct dir_sync *syncs;
+
+/* Fsync PATH, sharing the fsync with the other threads that want it
+   now.  0, or -1 with errno. */
+static int
+dir_sync(const char *path)
+{
+	struct dir_sync *d, **dp;
+	unsigned long target, round;
+	int err = 0, ret;
+
+	pthread_mutex_lock(&sync_lock);
+	for (d = syncs; d != NULL && strcmp(d->path, path) != 0; d = d->next)
+		;
+	if (d == NULL) {
+		d = xcalloc(1, sizeof(*d));
+		d->path = xstrdup(path);
+		d->next = syncs;
+		syncs = d;
+	}
+	d->refs++;
+	target = d->started + 1;
+	while (d->done < target) {
+		if (d->running) {
+			pthread_cond_wait(&sync_cond, &sync_lock);
+			continue;
+		}
+		d->running = true;
+		round = ++d->started;
+		pthread_mutex_unlock(&sync_lock);
+		ret = dir_fsync(path);
+		err = ret < 0 ? errno : 0;
+		pthread_mutex_lock(&sync_lock);
+		d->running = false;
+		d->done = round;
+		d->done_errno = err;
+		pthread_cond_broadcast(&sync_cond);
+	}
+	err = d->done_errno;
+	if (--d->refs == 0) {
+		for (dp = &syncs; *dp != d; dp = &(*dp)->next)
+			;
+		*dp = d->next;
+		free(d->path);
+		free(d);
+	}
+	pthread_mutex_unlock(&sync_lock);
+	errno = err;
+	return err != 0 ? -1 : 0;
 }
 
 /* Link TMP into new/ as BASE,S=SIZE; the new path to *NEW_R. */
