@@ -17,4 +17,9 @@ include tests/unit/bounce.mk
 include tests/unit/delivery.mk
 include tests/unit/smtpc.mk
 include tests/unit/sendmail.mk
+include tests/unit/mailstore.mk
+include tests/unit/mime.mk
+include tests/unit/mra.mk
+include tests/unit/imapd.mk
+include tests/unit/pop3d.mk
 include tests/svc/local.mk

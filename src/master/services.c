@@ -31,10 +31,12 @@ const struct service_def service_defs[] = {
 	{ .name = "local", .listen = { NULL }, .runs_with = "smtpd",
 	  .drops_itself = true },
 	{ .name = "smtp", .listen = { NULL }, .runs_with = "smtpd" },
+	/* imapd and pop3d keep a root spawner for the mail processes, which
+	   run as each mailbox owner (src/mra/mra.h). */
 	{ .name = "imapd", .listen = { "imap_listen", "imaps_listen", NULL },
-	  .protocol = "imap" },
+	  .protocol = "imap", .drops_itself = true },
 	{ .name = "pop3d", .listen = { "pop3_listen", "pop3s_listen", NULL },
-	  .protocol = "pop3" },
+	  .protocol = "pop3", .drops_itself = true },
 };
 
 const size_t service_defs_count =
