@@ -11,6 +11,7 @@
 
 #include "delivery/local.h"
 #include "delivery/userdb.h"
+#include "global/mail_location.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"

@@ -4,12 +4,14 @@
 /*
  * Mailbox owners from authd's userdb, over the auth-userdb socket
  * (Dovecot's auth-master protocol: VERSION, then USER id login
- * service=...), and where their mail goes (Dovecot's mail_location).
+ * service=...); where their mail goes is global/mail_location.h.
  * Blocking calls, for the local agent's delivery threads.
  */
 
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "global/mail_location.h"	/* mail_location_expand(), moved */
 
 struct userdb_user {
 	char *login;		/* as the userdb returned it */
@@ -38,18 +40,5 @@ void userdb_user_clear(struct userdb_user *user);
  */
 int userdb_parse_uid(const char *s, uid_t *uid_r);
 int userdb_parse_gid(const char *s, gid_t *gid_r);
-
-/*
- * The Maildir path of LOCATION (mail_location or the userdb "mail"
- * field: "maildir:PATH[:options]", or a bare PATH), with %u = LOGIN, %n =
- * its local part, %d = its domain (DOMAIN when LOGIN has none), %h and a
- * leading "~" = HOME, %% = %, and %Lu etc. for lower case.  Returns 0 with
- * *PATH_R (allocated), or -1 with *ERROR_R (static) for another format
- * (mbox:), an unknown %-variable, "~" or %h without a home, or a result
- * that is not an absolute path.
- */
-int mail_location_expand(const char *location, const char *login,
-    const char *domain, const char *home, char **path_r,
-    const char **error_r);
 
 #endif
