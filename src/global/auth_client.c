@@ -67,6 +67,7 @@ struct auth_client {
 	struct event *deferred;		/* delivers the REQ_DONE callbacks */
 	struct authc_mechs server;	/* from the last handshake */
 	struct authc_mechs given;	/* returned by auth_client_mechs() */
+	char cookie[AUTHC_COOKIE_MAX];	/* from the last handshake */
 	long long last_try;		/* monotonic ms of the last connect */
 	bool tried;
 	int timeout_ms;
@@ -241,7 +242,8 @@ authc_connect(struct auth_client *c, int timeout_ms)
 		return -1;
 	}
 	in = evbuffer_new();
-	if (authc_handshake(fd, deadline, in, &mechs, &error) < 0) {
+	if (authc_handshake(fd, deadline, in, &mechs, c->cookie,
+	    &error) < 0) {
 		log_warning("auth server %s: %s", c->path, error);
 		evbuffer_free(in);
 		close(fd);
@@ -616,4 +618,18 @@ auth_client_abort(struct auth_client_request **rp)
 	else
 		TAILQ_REMOVE(&r->client->active, r, link);
 	req_free(r);
+}
+
+/* The server's cookie on the current connection. */
+const char *
+auth_client_cookie(const struct auth_client *c)
+{
+	return c->bev != NULL && c->cookie[0] != '\0' ? c->cookie : NULL;
+}
+
+/* The id R has on the server. */
+unsigned int
+auth_client_request_id(const struct auth_client_request *r)
+{
+	return r->id;
 }

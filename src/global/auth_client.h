@@ -105,4 +105,15 @@ void auth_client_continue(struct auth_client_request *r, const char *resp);
    again.  NULLs *R; a NULL *R is ignored. */
 void auth_client_abort(struct auth_client_request **r);
 
+/*
+ * What a master's REQUEST for a finished login names (the protocol's
+ * login-to-master hand-over): the server's cookie on the current
+ * connection (hex; NULL when not connected or none was sent), to be read
+ * in the OK callback, and the id of R on the server (0 when R never
+ * reached it), the same through every CONTINUE.  The third part is this
+ * process's pid, sent as CPID.
+ */
+const char *auth_client_cookie(const struct auth_client *c);
+unsigned int auth_client_request_id(const struct auth_client_request *r);
+
 #endif

@@ -31,6 +31,7 @@
 struct handshake {
 	bool version;
 	struct authc_mechs mechs;
+	char *cookie;		/* AUTHC_COOKIE_MAX bytes */
 };
 
 /* Free the mechanisms of L and empty it. */
@@ -109,6 +110,10 @@ handshake_line(struct handshake *hs, char *line, const char **error_r)
 		hs->version = true;
 	} else if (strcmp(args[0], "MECH") == 0) {
 		ret = handshake_mech(hs, args, n);
+	} else if (strcmp(args[0], "COOKIE") == 0 && n >= 2 &&
+	    strlen(args[1]) < AUTHC_COOKIE_MAX) {
+		/* Only a master's REQUEST needs it (auth_client_cookie()). */
+		strcpy(hs->cookie, args[1]);
 	} else if (strcmp(args[0], "DONE") == 0) {
 		ret = hs->mechs.n > 0 ? 1 : -1;
 		if (ret < 0)
@@ -150,13 +155,14 @@ handshake_read(int fd, struct evbuffer *in, long long deadline,
 /* Send our handshake on FD and read the server's until DONE. */
 int
 authc_handshake(int fd, long long deadline, struct evbuffer *in,
-    struct authc_mechs *mechs_r, const char **error_r)
+    struct authc_mechs *mechs_r, char *cookie_r, const char **error_r)
 {
-	struct handshake hs = { false, { NULL, 0 } };
+	struct handshake hs = { false, { NULL, 0 }, cookie_r };
 	char hello[64], *line;
 	bool too_long;
 	int len, ret = 0;
 
+	*cookie_r = '\0';
 	len = snprintf(hello, sizeof(hello), "VERSION\t1\t2\nCPID\t%ld\n",
 	    (long)getpid());
 	if (send(fd, hello, (size_t)len, MSG_NOSIGNAL) != len) {

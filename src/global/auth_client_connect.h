@@ -13,6 +13,9 @@
 
 struct evbuffer;
 
+/* Room for the server's COOKIE (hex) and its NUL. */
+#define AUTHC_COOKIE_MAX	64
+
 /* A list of mechanisms; { NULL, 0 } is the empty list. */
 struct authc_mechs {
 	struct auth_mech *v;
@@ -41,11 +44,12 @@ int authc_connect_server(const char *path, long long deadline,
 /*
  * Send our handshake on the connected FD and read the server's until its
  * DONE or DEADLINE.  Returns 0 with the offered mechanisms in *MECHS_R
- * (the caller frees them with authc_mechs_clear()) and the input read
- * after DONE left in IN, or -1 with a message in *ERROR_R (as above).
- * FD stays open either way.
+ * (the caller frees them with authc_mechs_clear()), the server's COOKIE
+ * in COOKIE_R (AUTHC_COOKIE_MAX bytes; "" when none was sent) and the
+ * input read after DONE left in IN, or -1 with a message in *ERROR_R (as
+ * above).  FD stays open either way.
  */
 int authc_handshake(int fd, long long deadline, struct evbuffer *in,
-    struct authc_mechs *mechs_r, const char **error_r);
+    struct authc_mechs *mechs_r, char *cookie_r, const char **error_r);
 
 #endif
