@@ -1,1 +1,9 @@
-# (filled in as the component lands)
+# Unit tests of the POP3 engine's text side: command lines, message
+# numbers, UIDL formats and dot-stuffing.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_pop3
+TESTS += tests/unit/test_pop3
+tests_unit_test_pop3_SOURCES = tests/unit/test_pop3.c
+tests_unit_test_pop3_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_pop3_LDADD = src/pop3d/libpop3.a $(TEST_LDADD)
+endif
