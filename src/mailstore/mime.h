@@ -16,9 +16,9 @@
  * tree (at worst one text/plain part), never a crash.
  *
  * Limits: multipart and message/rfc822 nesting stops at MIME_MAX_DEPTH
- * (a deeper part is a leaf, shown as its declared type without
- * children); at most MIME_MAX_PARTS parts per message (the rest of a
- * multipart's body then stays in the last part parsed).
+ * (a deeper multipart or message/rfc822 part becomes a text/plain leaf);
+ * at most MIME_MAX_PARTS parts per message (parts found after that are
+ * left out of the tree).
  */
 
 #include <stdbool.h>
@@ -31,11 +31,12 @@ struct str;
 #define MIME_MAX_PARTS	10000
 
 /* A Content-Type or Content-Disposition parameter.  RFC 2231
-   continuations (name*0, name*1*) are joined and their charset'lang'
-   prefix and %XX escapes are decoded into VALUE (the charset is left
-   out: IMAP shows the name without the star). */
+   continuations (name*0, name*1) are joined into one parameter; when any
+   section was extended (name*0*), the name keeps one trailing "*" and the
+   value stays encoded ("utf-8'en'%E2%82%AC"), as Dovecot shows it and
+   IMAP clients decode it. */
 struct mime_param {
-	char *name;	/* lower case */
+	char *name;	/* as written, without the section number */
 	char *value;
 };
 
@@ -51,13 +52,14 @@ struct mime_part {
 	   including, the CRLF before the next boundary). */
 	size_t hdr_off, hdr_len;
 	size_t body_off, body_len;
-	unsigned int body_lines;	/* LF count, plus one for a last
-					   line without one */
+	unsigned int body_lines;	/* LF count of the body */
 	unsigned int nchildren;
 
-	/* From the header, NULL when absent.  TYPE and SUBTYPE are lower
-	   case and never NULL (defaults applied: "text"/"plain" or
-	   "message"/"rfc822" inside multipart/digest). */
+	/* From the header, NULL when absent.  TYPE and SUBTYPE keep the
+	   case they were written in (compare them with strcasecmp()) and
+	   are never NULL: without a valid Content-Type they are
+	   "text"/"plain", or "message"/"rfc822" inside multipart/digest.
+	   MD5 is the Content-MD5 field as written: nothing is computed. */
 	char *type, *subtype;
 	struct mime_param *params;
 	size_t nparams;
@@ -70,6 +72,9 @@ struct mime_part {
 	bool multipart;			/* type "multipart" with children
 					   parsed (false beyond the depth
 					   limit) */
+	char *envelope;			/* the inner message of a
+					   message/rfc822 part: its ENVELOPE
+					   (BODYSTRUCTURE needs it) */
 };
 
 /*
@@ -94,7 +99,9 @@ const char *mime_param_get(const struct mime_param *params, size_t n,
  * of ROOT to OUT, RFC 3501 7.4.2: the parenthesised list alone, without
  * the "BODY " prefix.  Text parts with no charset get ("charset"
  * "us-ascii"); sizes are octets of the encoded body in the buffer given
- * to mime_parse(); MD5 is always NIL.
+ * to mime_parse(); line counts are LF counts; MD5 is the Content-MD5
+ * field or NIL.  A multipart without any part shows as an empty
+ * text/plain part, as Dovecot does.
  */
 void mime_bodystructure(struct str *out, const struct mime_part *root,
     bool extended);
@@ -147,7 +154,7 @@ void mime_section_name(struct str *out, const struct mime_section *sec);
 
 /*
  * The bytes of section SEC of message MSG (LEN bytes, parsed into ROOT).
- * Sets *DATA_R/*LEN_R either to a range of MSG or, for HEADER.FIELDS and
+ * Sets *DATA_R and *LEN_R either to a range of MSG or, for HEADER.FIELDS and
  * HEADER.FIELDS.NOT, to the contents of BUF (truncated first; the
  * selected fields in message order, then the blank line).  A part that
  * does not exist, or HEADER/TEXT of a part that is not message/rfc822,
