@@ -1,0 +1,306 @@
+/*
+ * A folder's UID index, "dirmail-uidlist":
+ *
+ *	dirmail-uidlist 1 UIDVALIDITY UIDNEXT RECENTUID
+ *	UID PSIZE VSIZE MTIME BASENAME
+ *	...
+ *
+ * Lines sorted by UID; the base name is the rest of the line.  The file
+ * is only ever replaced whole (write, fsync, rename) under the folder
+ * lock, so readers need no lock and never see half of it.
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/str.h"
+#include "lib/xalloc.h"
+#include "mailstore/ms_int.h"
+
+#define UIDLIST_MAGIC	"dirmail-uidlist 1 "
+
+void
+uidx_init(struct uidx *ix, const char *dir)
+{
+	memset(ix, 0, sizeof(*ix));
+	ix->dir = xstrdup(dir);
+}
+
+/* Drop the entries, keeping the directory. */
+static void
+uidx_clear(struct uidx *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->ents[i].base);
+	ix->n = 0;
+	free(ix->by_name);
+	ix->by_name = NULL;
+}
+
+void
+uidx_free(struct uidx *ix)
+{
+	uidx_clear(ix);
+	free(ix->ents);
+	free(ix->dir);
+	memset(ix, 0, sizeof(*ix));
+}
+
+static struct uidx_ent *
+uidx_push(struct uidx *ix)
+{
+	if (ix->n == ix->cap) {
+		ix->cap = ix->cap != 0 ? ix->cap * 2 : 64;
+		ix->ents = xreallocarray(ix->ents, ix->cap,
+		    sizeof(*ix->ents));
+		/* The name order now points into freed memory. */
+		free(ix->by_name);
+		ix->by_name = NULL;
+	}
+	return &ix->ents[ix->n++];
+}
+
+/* Parse one entry line; -1 when malformed. */
+static int
+parse_entry(struct uidx *ix, char *line)
+{
+	unsigned long long psize, vsize, mtime;
+	unsigned uid;
+	int off = -1;
+	struct uidx_ent *e;
+
+	if (sscanf(line, "%u %llu %llu %llu %n", &uid, &psize, &vsize,
+	    &mtime, &off) != 4 || off < 0 || line[off] == '\0')
+		return -1;
+	if (uid == 0 || uid >= ix->uidnext ||
+	    (ix->n > 0 && uid <= ix->ents[ix->n - 1].uid))
+		return -1;
+	e = uidx_push(ix);
+	e->uid = uid;
+	e->psize = psize;
+	e->vsize = vsize;
+	e->mtime = (time_t)mtime;
+	e->base = xstrdup(line + off);
+	return 0;
+}
+
+/* Parse the whole file DATA into IX; -1 when damaged. */
+static int
+parse_uidlist(struct uidx *ix, char *data)
+{
+	char *line = data, *nl;
+	unsigned v, next, recent;
+	int off = -1;
+
+	nl = strchr(line, '\n');
+	if (nl == NULL)
+		return -1;
+	*nl = '\0';
+	if (strncmp(line, UIDLIST_MAGIC, strlen(UIDLIST_MAGIC)) != 0 ||
+	    sscanf(line + strlen(UIDLIST_MAGIC), "%u %u %u%n", &v, &next,
+	    &recent, &off) != 3 || line[strlen(UIDLIST_MAGIC) + off] != '\0' ||
+	    v == 0 || next == 0)
+		return -1;
+	ix->uidvalidity = v;
+	ix->uidnext = next;
+	ix->recent_uid = recent;
+	for (line = nl + 1; *line != '\0'; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (nl == NULL)
+			return -1;	/* a cut last line: damaged */
+		*nl = '\0';
+		if (parse_entry(ix, line) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Start afresh: a new UIDVALIDITY, every file gets a new UID. */
+static void
+uidx_fresh(struct uidx *ix, const struct mstore *st)
+{
+	uidx_clear(ix);
+	ix->uidvalidity = ms_new_uidvalidity(st);
+	ix->uidnext = 1;
+	ix->recent_uid = 0;
+	ix->have_st = false;
+}
+
+int
+uidx_refresh(struct uidx *ix, const struct mstore *st, bool *changed_r,
+    char **error_r)
+{
+	char *path = xasprintf("%s/%s", ix->dir, MS_UIDLIST), *data;
+	struct stat sb;
+	size_t len;
+
+	*changed_r = false;
+	if (stat(path, &sb) < 0 || ms_read_file(path, &data, &len) < 0) {
+		if (errno != ENOENT) {
+			*error_r = xasprintf("read %s: %s", path,
+			    strerror(errno));
+			free(path);
+			return -1;
+		}
+		uidx_fresh(ix, st);
+		*changed_r = true;
+		free(path);
+		return 0;
+	}
+	if (ix->have_st && ms_stat_same(&sb, &ix->st)) {
+		free(data);
+		free(path);
+		return 0;
+	}
+	uidx_clear(ix);
+	if (strlen(data) != len || parse_uidlist(ix, data) < 0) {
+		uidx_fresh(ix, st);
+		*changed_r = true;
+	} else {
+		ix->st = sb;
+		ix->have_st = true;
+	}
+	free(data);
+	free(path);
+	return 0;
+}
+
+int
+uidx_write(struct uidx *ix, char **error_r)
+{
+	char *path = xasprintf("%s/%s", ix->dir, MS_UIDLIST);
+	struct str s = STR_INIT;
+	struct stat sb;
+	int ret;
+
+	str_appendf(&s, UIDLIST_MAGIC "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n",
+	    ix->uidvalidity, ix->uidnext, ix->recent_uid);
+	for (size_t i = 0; i < ix->n; i++) {
+		const struct uidx_ent *e = &ix->ents[i];
+		str_appendf(&s, "%" PRIu32 " %llu %llu %lld %s\n", e->uid,
+		    (unsigned long long)e->psize, (unsigned long long)e->vsize,
+		    (long long)e->mtime, e->base);
+	}
+	ret = ms_write_atomic(path, str_c(&s), s.len, error_r);
+	if (ret == 0 && stat(path, &sb) == 0) {
+		ix->st = sb;
+		ix->have_st = true;
+	} else {
+		ix->have_st = false;
+	}
+	str_free(&s);
+	free(path);
+	return ret;
+}
+
+/* For qsort_r-free sorting of the name order. */
+static const struct uidx *sort_ix;
+
+static int
+name_order_cmp(const void *a, const void *b)
+{
+	return strcmp(sort_ix->ents[*(const size_t *)a].base,
+	    sort_ix->ents[*(const size_t *)b].base);
+}
+
+void
+uidx_reindex(struct uidx *ix)
+{
+	free(ix->by_name);
+	ix->by_name = xcalloc(ix->n + 1, sizeof(*ix->by_name));
+	for (size_t i = 0; i < ix->n; i++)
+		ix->by_name[i] = i;
+	sort_ix = ix;
+	qsort(ix->by_name, ix->n, sizeof(*ix->by_name), name_order_cmp);
+	sort_ix = NULL;
+}
+
+struct uidx_ent *
+uidx_find_name(struct uidx *ix, const char *base, size_t base_len)
+{
+	size_t lo = 0, hi = ix->n, mid;
+	int r;
+
+	if (ix->by_name == NULL)
+		uidx_reindex(ix);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		const char *b = ix->ents[ix->by_name[mid]].base;
+		r = strncmp(base, b, base_len);
+		if (r == 0 && b[base_len] != '\0')
+			r = -1;
+		if (r == 0)
+			return &ix->ents[ix->by_name[mid]];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static int
+uid_cmp(const void *key, const void *ent)
+{
+	uint32_t uid = *(const uint32_t *)key;
+	uint32_t e = ((const struct uidx_ent *)ent)->uid;
+
+	return uid < e ? -1 : uid > e ? 1 : 0;
+}
+
+struct uidx_ent *
+uidx_find_uid(const struct uidx *ix, uint32_t uid)
+{
+	if (ix->n == 0)
+		return NULL;
+	return bsearch(&uid, ix->ents, ix->n, sizeof(*ix->ents), uid_cmp);
+}
+
+struct uidx_ent *
+uidx_add(struct uidx *ix, const char *base, size_t base_len,
+    uint64_t psize, uint64_t vsize, time_t mtime)
+{
+	struct uidx_ent *e = uidx_push(ix);
+
+	e->uid = ix->uidnext++;
+	e->base = xstrndup(base, base_len);
+	e->psize = psize;
+	e->vsize = vsize;
+	e->mtime = mtime;
+	free(ix->by_name);
+	ix->by_name = NULL;
+	return e;
+}
+
+static int
+uid_cmp_plain(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+void
+uidx_remove(struct uidx *ix, const uint32_t *uids, size_t n)
+{
+	size_t i, o;
+
+	for (i = 0, o = 0; i < ix->n; i++) {
+		if (bsearch(&ix->ents[i].uid, uids, n, sizeof(*uids),
+		    uid_cmp_plain) != NULL) {
+			free(ix->ents[i].base);
+			continue;
+		}
+		ix->ents[o++] = ix->ents[i];
+	}
+	ix->n = o;
+	free(ix->by_name);
+	ix->by_name = NULL;
+}
