@@ -719,9 +719,12 @@ pop3_connect(struct pop3 *p)
 	bufferevent_set_timeouts(p->bev, &tv, &tv);
 	bufferevent_setwatermark(p->bev, EV_READ, 0, POP3_IN_HIGH);
 	bufferevent_setwatermark(p->bev, EV_WRITE, POP3_OUT_HIGH / 2, 0);
-	if (p->s->input_len > 0)
-		evbuffer_add(bufferevent_get_input(p->bev), p->s->input,
-		    p->s->input_len);
+	/* The socket's input buffer is frozen at its end (only libevent
+	   appends there), so what came before is put at its start. */
+	if (p->s->input_len > 0 &&
+	    evbuffer_prepend(bufferevent_get_input(p->bev), p->s->input,
+	    p->s->input_len) < 0)
+		return -1;
 	return bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 }
 

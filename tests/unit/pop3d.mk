@@ -7,3 +7,12 @@ tests_unit_test_pop3_SOURCES = tests/unit/test_pop3.c
 tests_unit_test_pop3_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_pop3_LDADD = src/pop3d/libpop3.a $(TEST_LDADD)
 endif
+
+# The engine's sessions over a socket pair, with a stand-in mail store.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_pop3_engine
+TESTS += tests/unit/test_pop3_engine
+tests_unit_test_pop3_engine_SOURCES = tests/unit/test_pop3_engine.c
+tests_unit_test_pop3_engine_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_pop3_engine_LDADD = src/pop3d/libpop3.a $(TEST_LDADD) -lpthread
+endif
