@@ -72,7 +72,10 @@ void mstore_close(struct mstore **st);
  */
 bool mstore_name_valid(const char *name, const char **why_r);
 
-/* Every folder, INBOX first, with its MA_* attributes. */
+/* Every folder, INBOX first, with its MA_* attributes.  A parent that is
+   only a hierarchy level has MA_NOSELECT; a subscribed name that does
+   not exist comes as MA_SUBSCRIBED | MA_NONEXISTENT | MA_NOSELECT (for
+   LSUB; plain LIST leaves it out). */
 typedef void mstore_list_cb(const char *name, unsigned attrs, void *ctx);
 int mstore_list(struct mstore *st, mstore_list_cb *cb, void *ctx,
     char **error_r);
@@ -156,7 +159,11 @@ int mbox_keyword_index(struct mbox *mb, const char *name, bool create);
  * reported through CB before the view changes: EXPUNGE with the sequence
  * number it had (in decreasing order, as IMAP needs them), then FLAGS of
  * messages whose flags changed, then the new count through EXISTS when it
- * grew.  CB may be NULL.
+ * grew.  CB may be NULL.  EXPUNGE is called while the view still holds
+ * the message; FLAGS and EXISTS after the view was updated, so
+ * mbox_msg(seq) gives the new state there.  -1 with errno ESTALE when the
+ * index was lost and the folder got a new UIDVALIDITY (end the session),
+ * ENOENT when the folder was deleted.
  */
 struct mbox_sync_cb {
 	void (*expunge)(void *ctx, uint32_t seq);
