@@ -12,7 +12,20 @@ endif
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_pop3_engine
 TESTS += tests/unit/test_pop3_engine
-tests_unit_test_pop3_engine_SOURCES = tests/unit/test_pop3_engine.c
+tests_unit_test_pop3_engine_SOURCES = tests/unit/test_pop3_engine.c \
+	tests/unit/test_pop3_client.c tests/unit/test_pop3_client.h
 tests_unit_test_pop3_engine_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_pop3_engine_LDADD = src/pop3d/libpop3.a $(TEST_LDADD) -lpthread
+endif
+
+# The engine over the real mail store and a Maildir.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_pop3_store
+TESTS += tests/unit/test_pop3_store
+tests_unit_test_pop3_store_SOURCES = tests/unit/test_pop3_store.c \
+	tests/unit/test_pop3_client.c tests/unit/test_pop3_client.h \
+	tests/unit/testdir.c tests/unit/testdir.h
+tests_unit_test_pop3_store_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_pop3_store_LDADD = src/pop3d/libpop3.a \
+	src/mailstore/libmailstore.a $(TEST_LDADD) -lpthread
 endif

@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -30,6 +29,7 @@
 #include "lib/xalloc.h"
 #include "mailstore/mailstore.h"
 #include "pop3d/pop3.h"
+#include "test_pop3_client.h"
 
 /* The stand-in store: one INBOX. */
 #define FAKE_MAX	8
@@ -188,81 +188,6 @@ mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t n_uids,
 	return 0;
 }
 
-/* A session: the engine in a thread, the client's end here. */
-struct session {
-	pthread_t thread;
-	struct mra_session s;
-	struct cfg *cfg;
-	int client;
-	int status;
-	FILE *in;
-};
-
-static void *
-engine_thread(void *arg)
-{
-	struct session *t = arg;
-
-	t->status = pop3_engine(&t->s);
-	return NULL;
-}
-
-static struct session *
-start(const char *pipelined)
-{
-	struct session *t = xcalloc(1, sizeof(*t));
-	char *error = NULL;
-	int sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(cfg_load(dirmail_params, dirmail_params_count,
-	    "/nonexistent", NULL, NULL, true, &t->cfg, &error), 0);
-	t->client = sv[0];
-	t->in = fdopen(dup(sv[0]), "r");
-	t->s = (struct mra_session){ .fd = sv[1], .service = "pop3",
-	    .user = "alice", .mail = "/nonexistent", .home = "",
-	    .mech = "USER", .cfg = t->cfg,
-	    .input = (const unsigned char *)pipelined,
-	    .input_len = pipelined != NULL ? strlen(pipelined) : 0 };
-	assert_int_equal(pthread_create(&t->thread, NULL, engine_thread, t),
-	    0);
-	return t;
-}
-
-static void
-say(struct session *t, const char *text)
-{
-	assert_int_equal(write(t->client, text, strlen(text)),
-	    (ssize_t)strlen(text));
-}
-
-/* Read one line; assert it is WANT (CRLF included). */
-static void
-expect(struct session *t, const char *want)
-{
-	char line[2048];
-
-	assert_non_null(fgets(line, sizeof(line), t->in));
-	assert_string_equal(line, want);
-}
-
-static int
-finish(struct session *t)
-{
-	char rest[64];
-	int status;
-
-	/* The engine closes its end: nothing more is sent. */
-	assert_null(fgets(rest, sizeof(rest), t->in));
-	pthread_join(t->thread, NULL);
-	status = t->status;
-	fclose(t->in);
-	close(t->client);
-	cfg_free(&t->cfg);
-	free(t);
-	return status;
-}
-
 static int
 setup(void **state)
 {
@@ -276,46 +201,46 @@ setup(void **state)
 static void
 test_transaction(void **state)
 {
-	struct session *t = start(NULL);
+	struct session *t = session_start("/nonexistent", NULL);
 
 	(void)state;
-	expect(t, "+OK Logged in.\r\n");
-	say(t, "STAT\r\nLIST\r\nLIST 2\r\nUIDL\r\nUIDL 1\r\n");
-	expect(t, "+OK 2 55\r\n");
-	expect(t, "+OK 2 messages:\r\n");
-	expect(t, "1 24\r\n");
-	expect(t, "2 31\r\n");
-	expect(t, ".\r\n");
-	expect(t, "+OK 2 31\r\n");
-	expect(t, "+OK\r\n");
-	expect(t, "1 000000075a2b3c4d\r\n");
-	expect(t, "2 0000000a5a2b3c4d\r\n");
-	expect(t, ".\r\n");
-	expect(t, "+OK 1 000000075a2b3c4d\r\n");
-	say(t, "RETR 2\r\n");
-	expect(t, "+OK 31 octets\r\n");
-	expect(t, "Subject: two\r\n");
-	expect(t, "\r\n");
-	expect(t, "..\r\n");
-	expect(t, "..dot\r\n");
-	expect(t, "last\r\n");
-	expect(t, ".\r\n");
-	say(t, "top 1 0\r\nDELE 1\r\nRETR 1\r\nSTAT\r\n");
-	expect(t, "+OK\r\n");
-	expect(t, "Subject: one\r\n");
-	expect(t, "\r\n");
-	expect(t, ".\r\n");
-	expect(t, "+OK Marked to be deleted.\r\n");
-	expect(t, "-ERR Message is deleted.\r\n");
-	expect(t, "+OK 1 31\r\n");
-	say(t, "RETR 3\r\nRETR x\r\nUSER bob\r\nFOO\r\nNOOP\r\nQUIT\r\n");
-	expect(t, "-ERR There's no message 3.\r\n");
-	expect(t, "-ERR Invalid message number: x\r\n");
-	expect(t, "-ERR Already logged in.\r\n");
-	expect(t, "-ERR Unknown command: FOO\r\n");
-	expect(t, "+OK\r\n");
-	expect(t, "+OK Logging out.\r\n");
-	assert_int_equal(finish(t), 0);
+	session_expect(t, "+OK Logged in.\r\n");
+	session_say(t, "STAT\r\nLIST\r\nLIST 2\r\nUIDL\r\nUIDL 1\r\n");
+	session_expect(t, "+OK 2 55\r\n");
+	session_expect(t, "+OK 2 messages:\r\n");
+	session_expect(t, "1 24\r\n");
+	session_expect(t, "2 31\r\n");
+	session_expect(t, ".\r\n");
+	session_expect(t, "+OK 2 31\r\n");
+	session_expect(t, "+OK\r\n");
+	session_expect(t, "1 000000075a2b3c4d\r\n");
+	session_expect(t, "2 0000000a5a2b3c4d\r\n");
+	session_expect(t, ".\r\n");
+	session_expect(t, "+OK 1 000000075a2b3c4d\r\n");
+	session_say(t, "RETR 2\r\n");
+	session_expect(t, "+OK 31 octets\r\n");
+	session_expect(t, "Subject: two\r\n");
+	session_expect(t, "\r\n");
+	session_expect(t, "..\r\n");
+	session_expect(t, "..dot\r\n");
+	session_expect(t, "last\r\n");
+	session_expect(t, ".\r\n");
+	session_say(t, "top 1 0\r\nDELE 1\r\nRETR 1\r\nSTAT\r\n");
+	session_expect(t, "+OK\r\n");
+	session_expect(t, "Subject: one\r\n");
+	session_expect(t, "\r\n");
+	session_expect(t, ".\r\n");
+	session_expect(t, "+OK Marked to be deleted.\r\n");
+	session_expect(t, "-ERR Message is deleted.\r\n");
+	session_expect(t, "+OK 1 31\r\n");
+	session_say(t, "RETR 3\r\nRETR x\r\nUSER bob\r\nFOO\r\nNOOP\r\nQUIT\r\n");
+	session_expect(t, "-ERR There's no message 3.\r\n");
+	session_expect(t, "-ERR Invalid message number: x\r\n");
+	session_expect(t, "-ERR Already logged in.\r\n");
+	session_expect(t, "-ERR Unknown command: FOO\r\n");
+	session_expect(t, "+OK\r\n");
+	session_expect(t, "+OK Logging out.\r\n");
+	assert_int_equal(session_finish(t), 0);
 	/* Message 1 is gone; message 2, retrieved, is \Seen. */
 	assert_int_equal(fake.count, 1);
 	assert_int_equal(fake.msg[0].uid, 10);
@@ -326,16 +251,17 @@ test_transaction(void **state)
 static void
 test_no_quit_no_delete(void **state)
 {
-	struct session *t = start("DELE 1\r\nDELE 2\r\nRSET\r\nDELE 2\r\n");
+	struct session *t = session_start("/nonexistent",
+	    "DELE 1\r\nDELE 2\r\nRSET\r\nDELE 2\r\n");
 
 	(void)state;
-	expect(t, "+OK Logged in.\r\n");
-	expect(t, "+OK Marked to be deleted.\r\n");
-	expect(t, "+OK Marked to be deleted.\r\n");
-	expect(t, "+OK\r\n");
-	expect(t, "+OK Marked to be deleted.\r\n");
+	session_expect(t, "+OK Logged in.\r\n");
+	session_expect(t, "+OK Marked to be deleted.\r\n");
+	session_expect(t, "+OK Marked to be deleted.\r\n");
+	session_expect(t, "+OK\r\n");
+	session_expect(t, "+OK Marked to be deleted.\r\n");
 	shutdown(t->client, SHUT_WR);
-	assert_int_equal(finish(t), 0);
+	assert_int_equal(session_finish(t), 0);
 	assert_int_equal(fake.count, 2);
 	assert_int_equal(fake.expunge_calls, 0);
 	assert_int_equal(fake.msg[0].flags | fake.msg[1].flags, 0);
@@ -345,15 +271,15 @@ test_no_quit_no_delete(void **state)
 static void
 test_pipelined_input(void **state)
 {
-	struct session *t = start("STAT\r\nDELE 1\r\n");
+	struct session *t = session_start("/nonexistent", "STAT\r\nDELE 1\r\n");
 
 	(void)state;
-	say(t, "QUIT\r\n");
-	expect(t, "+OK Logged in.\r\n");
-	expect(t, "+OK 2 55\r\n");
-	expect(t, "+OK Marked to be deleted.\r\n");
-	expect(t, "+OK Logging out.\r\n");
-	assert_int_equal(finish(t), 0);
+	session_say(t, "QUIT\r\n");
+	session_expect(t, "+OK Logged in.\r\n");
+	session_expect(t, "+OK 2 55\r\n");
+	session_expect(t, "+OK Marked to be deleted.\r\n");
+	session_expect(t, "+OK Logging out.\r\n");
+	assert_int_equal(session_finish(t), 0);
 	assert_int_equal(fake.count, 1);
 }
 
@@ -362,7 +288,7 @@ test_pipelined_input(void **state)
 static void
 test_limits(void **state)
 {
-	struct session *t = start(NULL);
+	struct session *t = session_start("/nonexistent", NULL);
 	char big[3000];
 	int i;
 
@@ -371,20 +297,20 @@ test_limits(void **state)
 	memcpy(big, "DELE 1 ", 7);
 	big[sizeof(big) - 2] = '\r';
 	big[sizeof(big) - 1] = '\n';
-	expect(t, "+OK Logged in.\r\n");
+	session_expect(t, "+OK Logged in.\r\n");
 	assert_int_equal(write(t->client, big, sizeof(big)),
 	    (ssize_t)sizeof(big));
-	expect(t, "-ERR Command line too long.\r\n");
-	say(t, "STAT\r\n");
-	expect(t, "+OK 2 55\r\n");
+	session_expect(t, "-ERR Command line too long.\r\n");
+	session_say(t, "STAT\r\n");
+	session_expect(t, "+OK 2 55\r\n");
 	for (i = 0; i < 18; i++) {
-		say(t, "BAD\r\n");
-		expect(t, "-ERR Unknown command: BAD\r\n");
+		session_say(t, "BAD\r\n");
+		session_expect(t, "-ERR Unknown command: BAD\r\n");
 	}
-	say(t, "BAD\r\n");
-	expect(t, "-ERR Unknown command: BAD\r\n");
-	expect(t, "-ERR Too many bad commands.\r\n");
-	assert_int_equal(finish(t), 0);
+	session_say(t, "BAD\r\n");
+	session_expect(t, "-ERR Unknown command: BAD\r\n");
+	session_expect(t, "-ERR Too many bad commands.\r\n");
+	assert_int_equal(session_finish(t), 0);
 	assert_int_equal(fake.count, 2);
 }
 
@@ -403,12 +329,12 @@ test_big_message(void **state)
 	for (i = 0; i < lines; i++)
 		p += sprintf(p, "%s%09zu\n", i % 7 == 0 ? "." : "x", i);
 	fake_add(text);
-	t = start(NULL);
-	expect(t, "+OK Logged in.\r\n");
-	say(t, "RETR 3\r\nNOOP\r\n");
-	expect(t, "+OK 2400016 octets\r\n");
-	expect(t, "Subject: big\r\n");
-	expect(t, "\r\n");
+	t = session_start("/nonexistent", NULL);
+	session_expect(t, "+OK Logged in.\r\n");
+	session_say(t, "RETR 3\r\nNOOP\r\n");
+	session_expect(t, "+OK 2400016 octets\r\n");
+	session_expect(t, "Subject: big\r\n");
+	session_expect(t, "\r\n");
 	for (i = 0; i < lines; i++) {
 		char want[32];
 
@@ -419,11 +345,11 @@ test_big_message(void **state)
 		got++;
 	}
 	assert_int_equal(got, lines);
-	expect(t, ".\r\n");
-	expect(t, "+OK\r\n");
-	say(t, "QUIT\r\n");
-	expect(t, "+OK Logging out.\r\n");
-	assert_int_equal(finish(t), 0);
+	session_expect(t, ".\r\n");
+	session_expect(t, "+OK\r\n");
+	session_say(t, "QUIT\r\n");
+	session_expect(t, "+OK Logging out.\r\n");
+	assert_int_equal(session_finish(t), 0);
 	free(text);
 }
 
