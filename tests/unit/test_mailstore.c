@@ -421,17 +421,18 @@ test_concurrent_uids(void **state)
 {
 	struct mstore *st = store_open();
 	struct mbox *mb;
-	pid_t pids[3];
+	pid_t pids[4];
 	int status;
 
 	(void)state;
-	for (int i = 0; i < 3; i++) {
+	/* Two deliver and sync (racing to move new/ to cur/), two append. */
+	for (int i = 0; i < 4; i++) {
 		pids[i] = fork();
 		assert_true(pids[i] >= 0);
 		if (pids[i] == 0)
-			child_work(40, i != 0);
+			child_work(30, i % 2 != 0);
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
@@ -442,6 +443,50 @@ test_concurrent_uids(void **state)
 	for (uint32_t i = 2; i <= 120; i++)
 		assert_true(mbox_msg(mb, i)->uid > mbox_msg(mb, i - 1)->uid);
 	assert_int_equal(mbox_uidnext(mb), 121);
+	mbox_close(&mb);
+	mstore_close(&st);
+}
+
+static void
+test_vanished(void **state)
+{
+	struct mstore *st = store_open();
+	struct mbox *mb;
+	struct events ev;
+	char *error = NULL, *path;
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	/* A message of another program, with a flag letter we do not know. */
+	path = xasprintf("%s/cur/1700000000.other:2,PS", root);
+	fp = fopen(path, "w");
+	fputs("x\n", fp);
+	fclose(fp);
+	deliver("gone soon\n");
+	mb = open_box(st, "INBOX", false);
+	assert_int_equal(mbox_count(mb), 2);
+	assert_int_equal(mbox_msg(mb, 1)->flags, MF_SEEN | MF_RECENT);
+	assert_int_equal(mbox_msg(mb, 1)->size, 3);
+	assert_int_equal(mbox_store(mb, 1, MBOX_FLAGS_ADD, MF_FLAGGED, 0,
+	    &error), 0);
+	free(path);
+	path = xasprintf("%s/cur/1700000000.other:2,FPS", root);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	/* Gone behind the session's back: a clear error, then EXPUNGE. */
+	assert_int_equal(mbox_msg_open(mb, 1, &fd, &error), -1);
+	assert_int_equal(errno, ENOENT);
+	free(error);
+	assert_int_equal(mbox_store(mb, 1, MBOX_FLAGS_ADD, MF_SEEN, 0,
+	    &error), 0);
+	assert_int_equal(mbox_msg_open(mb, 3, &fd, &error), -1);
+	free(error);
+	sync_events(mb, &ev);
+	assert_int_equal(ev.n_expunged, 1);
+	assert_int_equal(ev.expunged[0], 1);
+	assert_int_equal(mbox_count(mb), 1);
 	mbox_close(&mb);
 	mstore_close(&st);
 }
@@ -660,6 +705,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readonly, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_uids, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vanished, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_append_store_copy, setup,
 		    teardown),
