@@ -90,6 +90,12 @@ imap_send(struct imap_client *c, const char *data, size_t len)
 }
 
 void
+imap_puts(struct imap_client *c, const char *text)
+{
+	imap_send(c, text, strlen(text));
+}
+
+void
 imap_sendf(struct imap_client *c, const char *fmt, ...)
 {
 	char *text;
@@ -263,7 +269,7 @@ cmd_logout(struct imap_client *c, const char *tag,
     const struct imap_arg *args, size_t count, bool uid)
 {
 	(void)args, (void)count, (void)uid;
-	imap_send(c, "* BYE Logging out\r\n", 19);
+	imap_puts(c, "* BYE Logging out\r\n");
 	imap_tagged(c, tag, "OK Logout completed.");
 	log_info("imap(%s): Logged out in=%llu out=%llu deleted=%u "
 	    "expunged=%u", c->s->user, (unsigned long long)c->in_bytes,
@@ -276,7 +282,7 @@ cmd_namespace(struct imap_client *c, const char *tag,
     const struct imap_arg *args, size_t count, bool uid)
 {
 	(void)args, (void)count, (void)uid;
-	imap_send(c, "* NAMESPACE ((\"\" \".\")) NIL NIL\r\n", 33);
+	imap_puts(c, "* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
 	imap_tagged(c, tag, "OK Namespace completed.");
 }
 
@@ -290,7 +296,7 @@ cmd_id(struct imap_client *c, const char *tag, const struct imap_arg *args,
 		imap_tagged(c, tag, "BAD Invalid parameters");
 		return;
 	}
-	imap_send(c, "* ID (\"name\" \"dirmail\")\r\n", 25);
+	imap_puts(c, "* ID (\"name\" \"dirmail\")\r\n");
 	imap_tagged(c, tag, "OK ID completed.");
 }
 
@@ -304,7 +310,7 @@ cmd_enable(struct imap_client *c, const char *tag,
 		return;
 	}
 	/* None of the extensions ENABLE can turn on is offered. */
-	imap_send(c, "* ENABLED\r\n", 11);
+	imap_puts(c, "* ENABLED\r\n");
 	imap_tagged(c, tag, "OK Enabled.");
 }
 
@@ -414,7 +420,7 @@ client_input_run(struct imap_client *c)
 		case IMAP_READER_MORE:
 			return;
 		case IMAP_READER_CONTINUE:
-			imap_send(c, "+ OK\r\n", 6);
+			imap_puts(c, "+ OK\r\n");
 			break;
 		case IMAP_READER_REFUSE:
 			if (c->reader.toobig)
@@ -511,7 +517,7 @@ on_autologout(evutil_socket_t fd, short what, void *arg)
 	struct imap_client *c = arg;
 
 	(void)fd, (void)what;
-	imap_send(c, "* BYE Disconnected for inactivity.\r\n", 36);
+	imap_puts(c, "* BYE Disconnected for inactivity.\r\n");
 	log_info("imap(%s): Disconnected for inactivity in=%llu out=%llu",
 	    c->s->user, (unsigned long long)c->in_bytes,
 	    (unsigned long long)c->out_bytes);

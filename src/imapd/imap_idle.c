@@ -43,7 +43,7 @@ on_notify(evutil_socket_t fd, short what, void *arg)
 	struct imap_client *c = arg;
 
 	(void)fd, (void)what;
-	imap_send(c, "* OK Still here\r\n", 17);
+	imap_puts(c, "* OK Still here\r\n");
 }
 
 void
@@ -72,7 +72,7 @@ imap_cmd_idle(struct imap_client *c, const char *tag,
 		imap_tagged(c, tag, "BAD Invalid arguments.");
 		return;
 	}
-	imap_send(c, "+ idling\r\n", 10);
+	imap_puts(c, "+ idling\r\n");
 	c->idling = true;
 	free(c->idle_tag);
 	c->idle_tag = xstrdup(tag);

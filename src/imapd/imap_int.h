@@ -101,6 +101,7 @@ typedef void imap_cmd_fn(struct imap_client *c, const char *tag,
 
 /* Output: everything the engine sends goes through these. */
 void imap_send(struct imap_client *c, const char *data, size_t len);
+void imap_puts(struct imap_client *c, const char *text);
 void imap_sendf(struct imap_client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Send the untagged updates the running command allows, then

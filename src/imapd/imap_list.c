@@ -131,7 +131,7 @@ list_send(struct imap_client *c, const char *tag, const char *ref,
 
 	if (*pattern == '\0' && !o->lsub) {
 		/* The hierarchy delimiter and the root (RFC 3501). */
-		imap_send(c, "* LIST (\\Noselect) \".\" \"\"\r\n", 27);
+		imap_puts(c, "* LIST (\\Noselect) \".\" \"\"\r\n");
 		imap_tagged(c, tag, "OK List completed.");
 		return;
 	}

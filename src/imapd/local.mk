@@ -3,9 +3,8 @@
 dirmaillibexec_PROGRAMS += src/imapd/imapd
 src_imapd_imapd_SOURCES = src/imapd/imapd.c src/mra/engine_stub.c
 src_imapd_imapd_LDADD = src/mra/libmra.a $(DM_LIBS) $(DM_EXTLIBS)
-# The IMAP engine (imap.h), built on its own until the mail store lands.
-noinst_LIBRARIES += src/imapd/libimap.a
-src_imapd_libimap_a_SOURCES = \
+# The IMAP engine (imap.h) that runs in each mail process.
+src_imapd_imapd_SOURCES += \
 	src/imapd/imap.h src/imapd/imap_int.h \
 	src/imapd/imap_parse.h src/imapd/imap_parse.c \
 	src/imapd/imap_client.c \
@@ -15,3 +14,5 @@ src_imapd_libimap_a_SOURCES = \
 	src/imapd/imap_store.c \
 	src/imapd/imap_search.h src/imapd/imap_search.c \
 	src/imapd/imap_idle.c
+src_imapd_imapd_LDADD += src/mailstore/libmailstore.a src/mailstore/libmime.a \
+	$(DM_LIBS) $(DM_EXTLIBS)
