@@ -12,3 +12,9 @@ tests_svc_test_listen_SOURCES = tests/svc/test_listen.c
 tests_svc_test_listen_CFLAGS = $(TEST_CFLAGS)
 tests_svc_test_listen_LDADD = $(TEST_LDADD)
 endif
+
+# mra_test: imapd and pop3d with a test engine, for the tests of the
+# login side (test_mra*.py).
+check_PROGRAMS += tests/svc/mra_test
+tests_svc_mra_test_SOURCES = tests/svc/mra_test.c
+tests_svc_mra_test_LDADD = src/mra/libmra.a $(DM_LIBS) $(DM_EXTLIBS)
