@@ -6,10 +6,8 @@
 
 #include "config.h"
 
+#include "imapd/imap.h"
 #include "mra/mra.h"
-
-/* The IMAP engine (src/imapd/imap.h). */
-mra_engine_fn imap_engine;
 
 int
 main(int argc, char **argv)

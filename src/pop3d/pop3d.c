@@ -7,9 +7,7 @@
 #include "config.h"
 
 #include "mra/mra.h"
-
-/* The POP3 engine (src/pop3d/pop3.h). */
-mra_engine_fn pop3_engine;
+#include "pop3d/pop3.h"
 
 int
 main(int argc, char **argv)
