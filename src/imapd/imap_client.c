@@ -78,7 +78,6 @@ static const struct imap_command commands[] = {
 	{ "UNSUBSCRIBE", imap_cmd_unsubscribe, CF_SYNC },
 };
 
-static void client_close(struct imap_client *c);
 
 void
 imap_send(struct imap_client *c, const char *data, size_t len)
@@ -218,9 +217,19 @@ imap_sync_send(struct imap_client *c, bool uid)
 	if (c->mb == NULL)
 		return;
 	if (mbox_sync(c->mb, &cb, &error) < 0) {
+		int err = errno;
+
 		log_error("imap(%s): sync %s: %s", c->s->user,
 		    mbox_name(c->mb), error);
 		free(error);
+		if (err == ESTALE || err == ENOENT) {
+			/* The client's view cannot be kept: end the session
+			   as Dovecot does. */
+			imap_puts(c, err == ESTALE ? "* BYE Mailbox UIDVALIDITY "
+			    "changed\r\n" : "* BYE Selected mailbox was "
+			    "deleted, have to disconnect.\r\n");
+			imap_close(c);
+		}
 	}
 	imap_msg_cache_clear(c);
 	for (size_t i = 0; i < sc.nflags; i++) {
@@ -274,7 +283,7 @@ cmd_logout(struct imap_client *c, const char *tag,
 	log_info("imap(%s): Logged out in=%llu out=%llu deleted=%u "
 	    "expunged=%u", c->s->user, (unsigned long long)c->in_bytes,
 	    (unsigned long long)c->out_bytes, c->deleted, c->expunged);
-	client_close(c);
+	imap_close(c);
 }
 
 static void
@@ -386,8 +395,8 @@ command_run(struct imap_client *c, const char *text, size_t len)
 }
 
 /* Drop the connection once the output is sent. */
-static void
-client_close(struct imap_client *c)
+void
+imap_close(struct imap_client *c)
 {
 	c->state = IMAP_STATE_LOGOUT;
 	bufferevent_disable(c->bev, EV_READ);
@@ -437,7 +446,7 @@ client_input_run(struct imap_client *c)
 			    c->s->user, error,
 			    (unsigned long long)c->in_bytes,
 			    (unsigned long long)c->out_bytes);
-			client_close(c);
+			imap_close(c);
 			return;
 		case IMAP_READER_DONE:
 			command_run(c, c->reader.cmd.s, c->reader.cmd.len);
@@ -521,7 +530,7 @@ on_autologout(evutil_socket_t fd, short what, void *arg)
 	log_info("imap(%s): Disconnected for inactivity in=%llu out=%llu",
 	    c->s->user, (unsigned long long)c->in_bytes,
 	    (unsigned long long)c->out_bytes);
-	client_close(c);
+	imap_close(c);
 }
 
 /* Open the store and create the special-use folders; false when the
@@ -597,7 +606,7 @@ imap_engine(struct mra_session *s)
 	if (!store_open(&c)) {
 		imap_sendf(&c, "%s NO [UNAVAILABLE] Mailbox is unavailable."
 		    "\r\n* BYE Logging out\r\n", tag);
-		client_close(&c);
+		imap_close(&c);
 		event_base_dispatch(c.base);
 		client_free(&c);
 		return 1;

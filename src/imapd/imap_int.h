@@ -111,6 +111,8 @@ void imap_tagged(struct imap_client *c, const char *tag, const char *text);
    and free ERROR. */
 void imap_tagged_error(struct imap_client *c, const char *tag,
     char *error, int err);
+/* End the session once the output is sent. */
+void imap_close(struct imap_client *c);
 /* Is the unsent output above the limit for a client that never reads? */
 bool imap_output_full(const struct imap_client *c);
 size_t imap_output_pending(const struct imap_client *c);
