@@ -448,3 +448,78 @@ def wait_connect(d, name, **kw):
         except OSError:
             return None
     return wait_for(attempt, 10, what=f"{name} to accept")
+
+
+def service_pid(d, name, since=0):
+    return int(d.wait_log(rf"service {name} started \(pid (\d+)\)",
+                          since=since).group(1))
+
+
+def login(d, user="alice"):
+    c = connect(d, "imap_listen")
+    c.line()
+    c.send(f"a LOGIN {user} {user}-password\r\n")
+    assert c.line().startswith("a OK "), user
+    return c
+
+
+def test_spawner_and_login_process_outlive_each_other(mra):
+    from dirmail_fixture import child_pids, pid_alive
+    d = mra()
+    imapd = service_pid(d, "imapd")
+    session = login(d)
+    spawner, = child_pids(imapd)    # mail processes are its children
+    assert child_pids(spawner)
+
+    # The spawner dies: the session goes on, new logins fail softly.
+    mark = d.mark()
+    os.kill(spawner, 9)
+    d.wait_log(r"imap-login: the spawner is gone", since=mark)
+    session.send("b STILL\r\n")
+    assert session.until("b ") == ["* ECHO b STILL", "b OK echo"]
+    assert pid_alive(imapd)
+    session.send("z LOGOUT\r\n")
+    session.until("z ")
+    # With its last session gone, imapd ends and dirmaild restarts it.
+    new = service_pid(d, "imapd", since=mark)
+    assert new != imapd
+    wait_for(lambda: child_pids(new), what="the new spawner")
+
+    # The login process dies: its spawner follows, the restart serves.
+    spawner = child_pids(new)[0]
+    mark = d.mark()
+    os.kill(new, 9)
+    wait_for(lambda: not pid_alive(spawner), what="the spawner to exit")
+    service_pid(d, "imapd", since=mark)
+    c = wait_for(lambda: try_login(d), 15, what="a login after restart")
+    assert whoami(c)["uid"] == str(ALICE)
+
+
+def try_login(d):
+    try:
+        return login(d)
+    except (OSError, EOFError, AssertionError):
+        return None
+
+
+def test_ldap_user_logs_in_with_the_directory_uid(mra, tmp_path, slapd,
+                                                  tmpdirs):  # noqa: F811
+    root = mail_root(tmpdirs)
+    make_dir(root / "alice", 1001, 1001)
+    conf = tmp_path / "ldap.conf.ext"
+    conf.write_text(
+        f"uris = {slapd.ldap_uri}\nbase = {slapd.base}\n"
+        f"dn = {slapd.service_dn}\ndnpass = {slapd.service_pw}\n"
+        "auth_bind = yes\n"
+        "pass_filter = (&(objectClass=inetOrgPerson)(uid=%u))\n"
+        "pass_attrs = uid=user\n"
+        "user_filter = (&(objectClass=posixAccount)(uid=%n))\n"
+        "user_attrs = =home=%{ldap:homeDirectory}, "
+        "=uid=%{ldap:uidNumber}, gidNumber=gid\n")
+    d = mra({"passdb": f"ldap:{conf}", "userdb": f"ldap:{conf}",
+             "mail_location": f"maildir:{root}/%n/Maildir"})
+    c = login(d)
+    w = whoami(c)
+    assert (w["uid"], w["gid"], w["euid"]) == ("1001", "1001", "1001")
+    assert (w["home"], w["mail"]) == ("/home/alice",
+                                      f"{root}/alice/Maildir")
