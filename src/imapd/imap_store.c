@@ -373,7 +373,7 @@ imap_cmd_append(struct imap_client *c, const char *tag,
 		return;
 	}
 	name = strcasecmp(args[0].str, "INBOX") == 0 ? "INBOX" : args[0].str;
-	if (args[i].type == IMAP_ARG_LIST && i < count - 1) {
+	if (i < count - 1 && args[i].type == IMAP_ARG_LIST) {
 		if (imap_parse_flags(&args[i], NULL, &flags, NULL, &keywords,
 		    &ferr) < 0) {
 			imap_sendf(c, "%s BAD Error in IMAP command APPEND: "

@@ -298,3 +298,26 @@ def test_literals_and_limits(imap):
     assert f.readline().startswith(b"* BYE")
     assert f.readline() == b""
     s.close()
+
+
+def test_large_fetch_is_streamed(imap):
+    # More output than the engine buffers at once: FETCH goes on as the
+    # client reads, and the next command still runs.
+    bodies = []
+    for i in range(4):
+        body = "".join(f"{i} line {n:06d} " + "x" * 60 + "\n"
+                       for n in range(4000))
+        bodies.append(f"Subject: big {i}\n\n{body}")
+        imap.deliver("alice", bodies[-1])
+    c = imap.login()
+    ok(c.select("INBOX"))
+    typ, data = c.fetch("1:*", "(BODY.PEEK[])")
+    assert typ == "OK"
+    got = [x[1].decode().replace("\r\n", "\n") for x in data
+           if isinstance(x, tuple)]
+    assert sorted(got) == sorted(bodies)
+    ok(c.noop())
+    typ, data = c.append("INBOX", None, None,
+                         bodies[0].replace("\n", "\r\n").encode())
+    assert typ == "OK"
+    bye(c)
