@@ -134,32 +134,25 @@ void
 imap_tagged_error(struct imap_client *c, const char *tag, char *error,
     int err)
 {
-	const char *code;
-
+	/* The store's message names the folder and says what is wrong
+	   with it; anything else is ours to log, not the client's. */
 	switch (err) {
 	case ENOENT:
-		code = "NONEXISTENT";
+		imap_sendf(c, "%s NO [NONEXISTENT] %s\r\n", tag, error);
 		break;
 	case EEXIST:
-		code = "ALREADYEXISTS";
+		imap_sendf(c, "%s NO [ALREADYEXISTS] %s\r\n", tag, error);
 		break;
 	case EINVAL:
-		code = "CANNOT";
+		imap_sendf(c, "%s NO [CANNOT] %s\r\n", tag, error);
 		break;
 	case EROFS:
-		code = "READ-ONLY";	/* not a code: fall back below */
+		imap_sendf(c, "%s NO [CANNOT] Mailbox is read-only.\r\n", tag);
 		break;
 	default:
-		code = NULL;
-	}
-	if (code == NULL || err == EROFS) {
 		log_error("imap(%s): %s", c->s->user, error);
-		imap_sendf(c, "%s NO [%s] %s\r\n", tag,
-		    code == NULL ? "SERVERBUG" : "CANNOT",
-		    code == NULL ? "Internal error occurred. Refer to server "
-		    "log for more information." : "Mailbox is read-only.");
-	} else {
-		imap_sendf(c, "%s NO [%s] %s\r\n", tag, code, error);
+		imap_sendf(c, "%s NO [SERVERBUG] Internal error occurred. "
+		    "Refer to server log for more information.\r\n", tag);
 	}
 	free(error);
 }
