@@ -40,6 +40,8 @@
 #define POP3_OUT_HIGH		(256 * 1024)
 /* Input buffered before we stop reading from the client. */
 #define POP3_IN_HIGH		(64 * 1024)
+/* How long the last reply may take to leave once we are closing. */
+#define POP3_CLOSE_WAIT		30
 /* How much of a message file is read at once. */
 #define POP3_CHUNK		(64 * 1024)
 
@@ -123,6 +125,9 @@ pop3_close(struct pop3 *p, const char *reason)
 	bufferevent_setwatermark(p->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0)
 		event_base_loopexit(p->base, NULL);
+	else	/* the last words get a little while to leave, no more */
+		event_base_loopexit(p->base,
+		    &(struct timeval){ POP3_CLOSE_WAIT, 0 });
 }
 
 /* Count a bad command; too many end the session. */
@@ -409,6 +414,21 @@ cmd_prelogin(struct pop3 *p, const char *args)
 	return -1;
 }
 
+/* Give message SEQ \Seen.  A failure is only logged: it is no reason to
+   keep the deletions. */
+static void
+msg_mark_seen(struct pop3 *p, uint32_t seq)
+{
+	char *error = NULL;
+
+	if (mbox_store(p->mbox, seq, MBOX_FLAGS_ADD, MF_SEEN, 0,
+	    &error) < 0) {
+		log_warning("pop3(%s): marking message %u seen: %s",
+		    p->s->user, seq, error);
+		free(error);
+	}
+}
+
 /*
  * Apply the session's changes to INBOX: \Seen on what was retrieved,
  * and with EXPUNGE (QUIT) the removal of what was deleted.  Returns 0,
@@ -431,11 +451,14 @@ pop3_update(struct pop3 *p, bool expunge)
 		if ((!del && !m->seen) ||
 		    (seq = mbox_seq_of_uid(p->mbox, m->uid)) == 0)
 			continue;
-		if (mbox_store(p->mbox, seq, MBOX_FLAGS_ADD,
-		    del ? MF_DELETED : MF_SEEN, 0, &error) < 0)
+		if (!del) {
+			msg_mark_seen(p, seq);
+			continue;
+		}
+		if (mbox_store(p->mbox, seq, MBOX_FLAGS_ADD, MF_DELETED, 0,
+		    &error) < 0)
 			goto fail;
-		if (del)
-			uids[n++] = m->uid;
+		uids[n++] = m->uid;
 	}
 	if (n > 0 && mbox_expunge(p->mbox, uids, n, NULL, &error) < 0)
 		goto fail;
@@ -641,6 +664,13 @@ pop3_event_cb(struct bufferevent *bev, short what, void *ctx)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
+		/* A client that does not read gets nothing more. */
+		if (p->state == POP3_CLOSING || (what & BEV_EVENT_WRITING)) {
+			if (p->reason == NULL)
+				p->reason = "Disconnected for inactivity";
+			event_base_loopexit(p->base, NULL);
+			return;
+		}
 		reply(p, "-ERR Disconnected for inactivity.");
 		pop3_close(p, "Disconnected for inactivity");
 	} else if (what & BEV_EVENT_ERROR) {
