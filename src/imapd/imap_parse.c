@@ -409,7 +409,10 @@ literal_start(struct imap_reader *r, const char *line, size_t len,
 	limit = r->is_append ? r->max_append : r->max_line;
 	if (limit == 0)
 		limit = UINT32_MAX;
-	if (size > limit || size >= UINT32_MAX) {
+	/* Literals other than APPEND's count towards the command's
+	   length, so that many of them cannot add up to a large command. */
+	if (size > limit || size >= UINT32_MAX ||
+	    (!r->is_append && r->text_len + size > r->max_line)) {
 		r->toobig = r->is_append;
 		*error_r = r->is_append ? "Message too large" :
 		    "Literal too large";
@@ -420,6 +423,8 @@ literal_start(struct imap_reader *r, const char *line, size_t len,
 		return IMAP_READER_REFUSE;
 	}
 	r->literal_left = size;
+	if (!r->is_append)
+		r->text_len += (size_t)size;
 	return plus ? IMAP_READER_MORE : IMAP_READER_CONTINUE;
 }
 

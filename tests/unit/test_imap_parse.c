@@ -102,6 +102,14 @@ test_reader_limits(void **state)
 	    IMAP_READER_REFUSE);
 	assert_false(r.toobig);
 	imap_reader_reset(&r);
+	/* Literals add up: two of 600 bytes pass the 1024 of the line. */
+	assert_int_equal(feed(&r, in, "t4 LOGIN {600+}\r\n", &error),
+	    IMAP_READER_MORE);
+	for (int i = 0; i < 600; i++)
+		evbuffer_add(in, "a", 1);
+	assert_int_equal(feed(&r, in, " {600}\r\n", &error),
+	    IMAP_READER_REFUSE);
+	imap_reader_reset(&r);
 	/* A number that overflows is refused too. */
 	assert_int_equal(feed(&r, in,
 	    "t5 SELECT {99999999999999999999999}\r\n", &error),
