@@ -27,6 +27,7 @@
 #include "lib/xalloc.h"
 #include "mailstore/mailstore.h"
 #include "pop3d/pop3.h"
+#include "pop3d/pop3_int.h"
 #include "pop3d/pop3_text.h"
 
 /* The longest command line taken.  RFC 2449 allows 255 octets; clients
@@ -44,52 +45,6 @@
 #define POP3_CLOSE_WAIT		30
 /* How much of a message file is read at once. */
 #define POP3_CHUNK		(64 * 1024)
-
-/* One message of the list as it was at login. */
-struct pop3_msg {
-	uint32_t uid;
-	uint64_t size;		/* octets with CRLF line ends */
-	bool deleted;		/* DELE'd in this session */
-	bool seen;		/* RETR'd: gets \Seen at the end */
-};
-
-enum pop3_state {
-	POP3_TRANSACTION,
-	POP3_UPDATE,		/* QUIT: deletions being applied */
-	POP3_CLOSING,		/* flushing the last reply */
-};
-
-struct pop3 {
-	struct mra_session *s;
-	struct event_base *base;
-	struct bufferevent *bev;
-	struct mstore *store;
-	struct mbox *mbox;
-	enum pop3_state state;
-	const char *uidl_format;
-
-	struct pop3_msg *msgs;
-	uint32_t count;		/* messages at login */
-	uint32_t uidvalidity;
-	uint64_t size;		/* their total size */
-
-	unsigned bad;		/* bad commands so far */
-	bool skipping;		/* dropping the rest of an overlong line */
-	bool eof;		/* the client closed its side */
-	bool quit;		/* QUIT was given: deletions applied */
-
-	/* The message being sent by RETR or TOP. */
-	int msg_fd;
-	bool msg_top;
-	struct pop3_stuff stuff;
-	struct str chunk;
-
-	/* Counts for the logout line, as Dovecot logs them. */
-	unsigned top_count, retr_count, expunged;
-	uint64_t top_bytes, retr_bytes;
-	const char *reason;	/* why the session ended */
-	int status;
-};
 
 struct pop3_cmd {
 	const char *name;
@@ -414,64 +369,6 @@ cmd_prelogin(struct pop3 *p, const char *args)
 	return -1;
 }
 
-/* Give message SEQ \Seen.  A failure is only logged: it is no reason to
-   keep the deletions. */
-static void
-msg_mark_seen(struct pop3 *p, uint32_t seq)
-{
-	char *error = NULL;
-
-	if (mbox_store(p->mbox, seq, MBOX_FLAGS_ADD, MF_SEEN, 0,
-	    &error) < 0) {
-		log_warning("pop3(%s): marking message %u seen: %s",
-		    p->s->user, seq, error);
-		free(error);
-	}
-}
-
-/*
- * Apply the session's changes to INBOX: \Seen on what was retrieved,
- * and with EXPUNGE (QUIT) the removal of what was deleted.  Returns 0,
- * or -1 when the deletions failed.
- */
-static int
-pop3_update(struct pop3 *p, bool expunge)
-{
-	uint32_t *uids = xcalloc(p->count + 1, sizeof(*uids));
-	size_t n = 0;
-	char *error = NULL;
-	uint32_t i, seq;
-
-	if (mbox_sync(p->mbox, NULL, &error) < 0)
-		goto fail;
-	for (i = 0; i < p->count; i++) {
-		struct pop3_msg *m = &p->msgs[i];
-		bool del = expunge && m->deleted;
-
-		if ((!del && !m->seen) ||
-		    (seq = mbox_seq_of_uid(p->mbox, m->uid)) == 0)
-			continue;
-		if (!del) {
-			msg_mark_seen(p, seq);
-			continue;
-		}
-		if (mbox_store(p->mbox, seq, MBOX_FLAGS_ADD, MF_DELETED, 0,
-		    &error) < 0)
-			goto fail;
-		uids[n++] = m->uid;
-	}
-	if (n > 0 && mbox_expunge(p->mbox, uids, n, NULL, &error) < 0)
-		goto fail;
-	p->expunged = (unsigned)n;
-	free(uids);
-	return 0;
-fail:
-	log_error("pop3(%s): updating INBOX: %s", p->s->user, error);
-	free(error);
-	free(uids);
-	return -1;
-}
-
 /* QUIT: the UPDATE state. */
 static int
 cmd_quit(struct pop3 *p, const char *args)
@@ -479,7 +376,7 @@ cmd_quit(struct pop3 *p, const char *args)
 	(void)args;
 	p->state = POP3_UPDATE;
 	p->quit = true;
-	if (pop3_update(p, true) < 0) {
+	if (pop3_mailbox_update(p, true) < 0) {
 		reply(p, "-ERR [SYS/TEMP] Couldn't delete the messages.");
 		p->status = 1;
 	} else
@@ -687,52 +584,6 @@ pop3_event_cb(struct bufferevent *bev, short what, void *ctx)
 	}
 }
 
-/* Open INBOX and take its message list as it is now.  Returns 0, or -1
-   with an error logged. */
-static int
-pop3_open(struct pop3 *p)
-{
-	char *error = NULL;
-	uint32_t seq;
-
-	if (mstore_open(p->s->mail, &p->store, &error) < 0 ||
-	    mbox_open(p->store, "INBOX", false, &p->mbox, &error) < 0) {
-		log_error("pop3(%s): Couldn't open INBOX in %s: %s",
-		    p->s->user, p->s->mail, error);
-		free(error);
-		return -1;
-	}
-	p->uidvalidity = mbox_uidvalidity(p->mbox);
-	p->count = mbox_count(p->mbox);
-	p->msgs = xcalloc(p->count + 1, sizeof(*p->msgs));
-	for (seq = 1; seq <= p->count; seq++) {
-		const struct mmsg *m = mbox_msg(p->mbox, seq);
-
-		p->msgs[seq - 1].uid = m->uid;
-		p->msgs[seq - 1].size = m->size;
-		p->size += m->size;
-	}
-	return 0;
-}
-
-/* The UIDL format to use: pop3_uidl_format, or Dovecot's default when
-   the configured one cannot give valid UIDLs. */
-static const char *
-pop3_uidl_format(const struct mra_session *s)
-{
-	static const char def[] = "%08Xu%08Xv";
-	const char *fmt = cfg_str(s->cfg, "pop3_uidl_format"), *error;
-	char buf[POP3_UIDL_MAX + 1];
-
-	if (pop3_uidl_expand(fmt, UINT32_MAX, UINT32_MAX, buf, &error) < 0 ||
-	    pop3_uidl_expand(fmt, 1, 1, buf, &error) < 0) {
-		log_warning("pop3_uidl_format = %s: %s; using %s", fmt,
-		    error, def);
-		return def;
-	}
-	return fmt;
-}
-
 /* Set up the connection to the login process, the pipelined input first. */
 static int
 pop3_connect(struct pop3 *p)
@@ -782,7 +633,7 @@ pop3_engine(struct mra_session *s)
 	p.uidl_format = pop3_uidl_format(s);
 	if (pop3_connect(&p) < 0)
 		log_fatal("pop3(%s): cannot watch the connection", s->user);
-	if (pop3_open(&p) < 0) {
+	if (pop3_mailbox_open(&p) < 0) {
 		reply(&p, "-ERR [SYS/TEMP] Couldn't open INBOX.");
 		p.status = 1;
 		pop3_close(&p, "Disconnected: Couldn't open INBOX");
@@ -793,7 +644,7 @@ pop3_engine(struct mra_session *s)
 	event_base_dispatch(p.base);
 	/* Without QUIT nothing is deleted, but what was read is \Seen. */
 	if (!p.quit && p.mbox != NULL)
-		(void)pop3_update(&p, false);
+		(void)pop3_mailbox_update(&p, false);
 	pop3_log_logout(&p);
 	if (p.msg_fd >= 0)
 		close(p.msg_fd);
