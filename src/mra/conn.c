@@ -41,6 +41,7 @@
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_resume_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Fill the address fields of C from its socket FD. */
 static void
@@ -152,8 +153,10 @@ mra_conn_accept(int fd, bool implicit_tls)
 	/* Dovecot's rule: TLS, or a client on the server's own address. */
 	c->secured = c->tls || (*c->rip != '\0' && strcmp(c->rip,
 	    c->lip) == 0);
-	if ((c->timer = evtimer_new(mra.base, conn_timer_cb, c)) == NULL)
-		log_fatal("evtimer_new failed");
+	if ((c->timer = evtimer_new(mra.base, conn_timer_cb, c)) == NULL ||
+	    (c->resume_ev = event_new(mra.base, -1, 0, conn_resume_cb,
+	    c)) == NULL)
+		log_fatal("event_new failed");
 	evtimer_add(c->timer, &tv);
 	TAILQ_INSERT_TAIL(&mra.conns, c, link);
 	mra.proto->greet(c);
@@ -241,8 +244,7 @@ void
 mra_conn_resume(struct mra_conn *c)
 {
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		event_base_once(mra.base, -1, EV_TIMEOUT, conn_resume_cb, c,
-		    NULL);
+		event_active(c->resume_ev, EV_TIMEOUT, 0);
 }
 
 /* Output drained: a closing connection may go now. */
@@ -371,6 +373,7 @@ mra_conn_free(struct mra_conn *c, const char *reason)
 	mra_auth_abort(c);
 	TAILQ_REMOVE(&mra.conns, c, link);
 	event_free(c->timer);
+	event_free(c->resume_ev);
 	if (c->mail != NULL)
 		bufferevent_free(c->mail);
 	bufferevent_free(c->bev);

@@ -94,6 +94,7 @@ struct mra_conn {
 	char session_id[24];
 	time_t started;
 	struct event *timer;		/* pre-login timeout; close polls */
+	struct event *resume_ev;	/* runs the protocol from the loop */
 	int close_polls;
 	unsigned bad_commands;
 	unsigned auth_attempts, auth_failures;

@@ -523,3 +523,27 @@ def test_ldap_user_logs_in_with_the_directory_uid(mra, tmp_path, slapd,
     assert (w["uid"], w["gid"], w["euid"]) == ("1001", "1001", "1001")
     assert (w["home"], w["mail"]) == ("/home/alice",
                                       f"{root}/alice/Maildir")
+
+
+@pytest.mark.parametrize("uid, why", [
+    ("100", r"uid 100 is below first_valid_uid 500"),
+    ("0", r"uid 0 \(root\) is not permitted"),
+    ("1001", None),
+])
+def test_mail_uid_wins_and_is_checked_by_the_spawner(mra, uid, why):
+    # authd checks the userdb's uid (1000); mail_uid replaces it only in
+    # the mail process, so these refusals are the spawner's own.
+    d = mra({"mail_uid": uid, "mail_gid": "1001"})
+    mark = d.mark()
+    c = connect(d, "imap_listen")
+    c.line()
+    c.send("a LOGIN alice alice-password\r\n")
+    if why is None:
+        assert c.line().startswith("a OK ")
+        w = whoami(c)
+        assert (w["uid"], w["euid"], w["gid"]) == ("1001",) * 3
+        return
+    assert c.line() == ("a NO [UNAVAILABLE] Temporary authentication "
+                        "failure.")
+    d.wait_log(rf"imap\(alice\): mail access refused: {why}", since=mark)
+    assert "Login: user=<alice>" not in d.log()[mark:]
