@@ -531,9 +531,6 @@ imap_auth_reply(struct mra_conn *c, enum mra_auth_result result,
 		mra_conn_printf(c, "%s BAD Authentication aborted by "
 		    "client.\r\n", tag);
 		break;
-	case MRA_AUTH_BAD_RESPONSE:
-		mra_conn_printf(c, "%s BAD Invalid base64 data.\r\n", tag);
-		break;
 	}
 	free(c->tag);
 	c->tag = NULL;

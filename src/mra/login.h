@@ -52,7 +52,6 @@ enum mra_auth_result {
 	MRA_AUTH_LIMIT,		/* mail_max_userip_connections */
 	MRA_AUTH_CONTINUE,	/* a SASL challenge to relay */
 	MRA_AUTH_ABORTED,	/* the client said "*" */
-	MRA_AUTH_BAD_RESPONSE,	/* the client's response is not base64 */
 };
 
 /* A pre-login protocol: IMAP or POP3. */

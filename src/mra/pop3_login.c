@@ -242,9 +242,6 @@ pop3_auth_reply(struct mra_conn *c, enum mra_auth_result result,
 	case MRA_AUTH_ABORTED:
 		mra_conn_printf(c, "-ERR Authentication aborted by client.\r\n");
 		break;
-	case MRA_AUTH_BAD_RESPONSE:
-		mra_conn_printf(c, "-ERR Invalid base64 data.\r\n");
-		break;
 	}
 }
 

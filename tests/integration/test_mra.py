@@ -68,7 +68,9 @@ def mra(dirmail, tmp_path, smtp_cert, tmpdirs):  # noqa: F811
         return d
     yield make
     for d in made:
-        print(d.log())     # shown when the test failed
+        log = d.log()
+        print(log)     # shown when the test failed
+        assert "Sanitizer" not in log and "runtime error" not in log
 
 
 def tls_context():
@@ -547,3 +549,28 @@ def test_mail_uid_wins_and_is_checked_by_the_spawner(mra, uid, why):
                         "failure.")
     d.wait_log(rf"imap\(alice\): mail access refused: {why}", since=mark)
     assert "Login: user=<alice>" not in d.log()[mark:]
+
+
+def test_imap_literal_limits(mra):
+    d = mra()
+    c = connect(d, "imap_listen")
+    c.line()
+    # Refused before the client sends it, and the connection goes on.
+    c.send("a LOGIN {4294967295}\r\n")
+    assert c.line() == "a NO [TOOBIG] Literal too large."
+    c.send("b NOOP\r\n")
+    assert c.line() == "b OK NOOP completed."
+    c.send("c LOGIN {99999999999999999999999}\r\n")
+    assert c.line() == "* BYE Invalid literal size."
+    assert c.closed()
+    # A LITERAL+ one cannot be refused without losing the stream.
+    c = connect(d, "imap_listen")
+    c.line()
+    c.send("a LOGIN {5000+}\r\n")
+    assert c.line() == "* BYE Literal too large."
+    assert c.closed()
+    # A NUL in a literal is not a password.
+    c = connect(d, "imap_listen")
+    c.line()
+    c.send("a LOGIN alice {15+}\r\nalice-password\0\r\n")
+    assert c.line().startswith("a BAD ")
