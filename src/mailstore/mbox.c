@@ -143,7 +143,7 @@ int
 mbox_assign_uids(struct mbox *mb, struct ms_scan *scan, char **error_r)
 {
 	bool fresh, write;
-	size_t i;
+	size_t i, first;
 	int lock;
 
 	if ((lock = ms_lock(mb->dir, error_r)) < 0)
@@ -154,9 +154,11 @@ mbox_assign_uids(struct mbox *mb, struct ms_scan *scan, char **error_r)
 	for (i = 0; i < scan->n && !write; i++)
 		write = uidx_find_name(&mb->ix, scan->files[i].name,
 		    scan->files[i].base_len) == NULL;
+	first = mb->ix.n;
 	if (write && add_unknown(mb, scan, error_r) < 0)
 		goto fail;
-	if (write && uidx_write(&mb->ix, error_r) < 0)
+	if (write && (fresh ? uidx_write(&mb->ix, error_r) :
+	    uidx_commit(&mb->ix, first, false, error_r)) < 0)
 		goto fail;
 	ms_unlock(lock);
 	return 0;
@@ -186,7 +188,7 @@ claim_recent(struct mbox *mb, uint32_t *from_r, uint32_t *to_r,
 	if (mb->ix.recent_uid + 1 < mb->ix.uidnext) {
 		uint32_t old = mb->ix.recent_uid;
 		mb->ix.recent_uid = mb->ix.uidnext - 1;
-		if (uidx_write(&mb->ix, error_r) < 0) {
+		if (uidx_commit(&mb->ix, mb->ix.n, true, error_r) < 0) {
 			mb->ix.recent_uid = old;
 			ms_unlock(lock);
 			return -1;

@@ -25,9 +25,14 @@
 /* How long a session waits for another one's index lock. */
 #define MS_LOCK_TIMEOUT_MS	10000
 
+struct ms_target;
+
 struct mstore {
 	char *root;
 	char *host;		/* for unique file names, '/' and ':' escaped */
+	/* The folder last appended or copied to, with its index, so that
+	   1,000 APPENDs read a big index once, not 1,000 times. */
+	struct ms_target *last_target;
 };
 
 /* One line of the UID index. */
@@ -48,6 +53,7 @@ struct uidx {
 	size_t *by_name;	/* indexes into ents, sorted by base */
 	struct stat st;		/* of the file read, to notice rewrites */
 	bool have_st;
+	bool appended;		/* the file has lines appended after "+" */
 };
 
 /* One file found in new/ or cur/. */
@@ -112,6 +118,9 @@ int mrec_refind(struct mbox *mb, struct mrec *rec, char **error_r);
 int mbox_assign_uids(struct mbox *mb, struct ms_scan *scan,
     char **error_r);
 
+/* msappend.c */
+void ms_target_free(struct ms_target **t);
+
 /* msutil.c */
 int ms_write_all(int fd, const void *data, size_t len);
 /* Replace PATH with LEN bytes of DATA: PATH.tmp, fsync, rename. */
@@ -172,6 +181,10 @@ void uidx_free(struct uidx *ix);
 int uidx_refresh(struct uidx *ix, const struct mstore *st, bool *changed_r,
     char **error_r);
 int uidx_write(struct uidx *ix, char **error_r);
+/* Save the entries added from index FIRST on (and RECENTUID when
+   RECENT): appended to the file when it is the one last read, else a
+   rewrite. */
+int uidx_commit(struct uidx *ix, size_t first, bool recent, char **error_r);
 struct uidx_ent *uidx_find_name(struct uidx *ix, const char *base,
     size_t base_len);
 struct uidx_ent *uidx_find_uid(const struct uidx *ix, uint32_t uid);

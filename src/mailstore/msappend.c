@@ -20,42 +20,68 @@
 #include "mailstore/ms_int.h"
 
 /* A folder that receives a message. */
-struct target {
+struct ms_target {
 	char *dir;
 	struct uidx ix;
 	struct mskw kw;
 };
 
-static int
-target_open(struct mstore *st, const char *name, struct target *t,
-    char **error_r)
+void
+ms_target_free(struct ms_target **tp)
 {
-	struct stat sb;
-	char *cur;
+	struct ms_target *t = *tp;
 
-	memset(t, 0, sizeof(*t));
-	if (!ms_name_is_inbox(name) && ms_name_check(name, error_r) < 0)
-		return -1;
-	t->dir = ms_folder_dir(st, name);
-	cur = xasprintf("%s/cur", t->dir);
-	if (stat(cur, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		*error_r = xasprintf("Mailbox doesn't exist: %s", name);
-		free(cur);
-		free(t->dir);
-		errno = ENOENT;
-		return -1;
-	}
-	free(cur);
-	uidx_init(&t->ix, t->dir);
-	return mskw_refresh(&t->kw, t->dir, error_r);
-}
-
-static void
-target_close(struct target *t)
-{
+	if (t == NULL)
+		return;
 	uidx_free(&t->ix);
 	mskw_free(&t->kw);
 	free(t->dir);
+	free(t);
+	*tp = NULL;
+}
+
+/* The target folder NAME: the store's cached one when it is that. */
+static struct ms_target *
+target_open(struct mstore *st, const char *name, char **error_r)
+{
+	struct ms_target *t;
+	struct stat sb;
+	char *dir, *cur;
+
+	if (!ms_name_is_inbox(name) && ms_name_check(name, error_r) < 0)
+		return NULL;
+	dir = ms_folder_dir(st, name);
+	cur = xasprintf("%s/cur", dir);
+	if (stat(cur, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		*error_r = xasprintf("Mailbox doesn't exist: %s", name);
+		free(cur);
+		free(dir);
+		errno = ENOENT;
+		return NULL;
+	}
+	free(cur);
+	t = st->last_target;
+	st->last_target = NULL;
+	if (t == NULL || strcmp(t->dir, dir) != 0) {
+		ms_target_free(&t);
+		t = xcalloc(1, sizeof(*t));
+		t->dir = xstrdup(dir);
+		uidx_init(&t->ix, dir);
+	}
+	free(dir);
+	if (mskw_refresh(&t->kw, t->dir, error_r) < 0) {
+		ms_target_free(&t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Done with T: kept for the next APPEND or COPY. */
+static void
+target_close(struct mstore *st, struct ms_target *t)
+{
+	ms_target_free(&st->last_target);
+	st->last_target = t;
 }
 
 /* Fsync the directory PATH. */
@@ -79,7 +105,7 @@ dir_fsync(const char *path)
  * left in cur/.
  */
 static int
-target_add(struct mstore *st, struct target *t, const char *src, bool link_it,
+target_add(struct mstore *st, struct ms_target *t, const char *src, bool link_it,
     const char *base, const char *info, const struct uidx_ent *sizes,
     uint32_t *uidvalidity_r, uint32_t *uid_r, char **error_r)
 {
@@ -107,7 +133,8 @@ target_add(struct mstore *st, struct target *t, const char *src, bool link_it,
 	    sizes->mtime);
 	*uid_r = e->uid;
 	*uidvalidity_r = t->ix.uidvalidity;
-	if (uidx_write(&t->ix, error_r) < 0) {
+	if ((fresh ? uidx_write(&t->ix, error_r) :
+	    uidx_commit(&t->ix, t->ix.n - 1, false, error_r)) < 0) {
 		(void)unlink(dst);
 		goto unlock;
 	}
@@ -178,7 +205,7 @@ lf_sizes(const char *data, size_t len, struct uidx_ent *sizes)
 
 /* The keyword bits of the target for NAMES. */
 static int
-target_keywords(struct target *t, char *const *names, uint32_t *bits_r,
+target_keywords(struct ms_target *t, char *const *names, uint32_t *bits_r,
     char **error_r)
 {
 	int idx;
@@ -200,33 +227,33 @@ mstore_append(struct mstore *st, const char *name, const void *data,
     size_t len, unsigned flags, char *const *keywords, time_t internaldate,
     uint32_t *uidvalidity_r, uint32_t *uid_r, char **error_r)
 {
-	struct target t;
+	struct ms_target *t;
 	struct uidx_ent sizes;
 	uint32_t kw;
 	char info[64], *base, *tmp;
 	int ret;
 
-	if (target_open(st, name, &t, error_r) < 0)
+	if ((t = target_open(st, name, error_r)) == NULL)
 		return -1;
-	if (target_keywords(&t, keywords, &kw, error_r) < 0) {
-		target_close(&t);
+	if (target_keywords(t, keywords, &kw, error_r) < 0) {
+		target_close(st, t);
 		return -1;
 	}
 	lf_sizes(data, len, &sizes);
 	sizes.mtime = internaldate != 0 ? internaldate : time(NULL);
 	base = ms_new_base(st, sizes.psize, sizes.vsize);
-	tmp = xasprintf("%s/tmp/%s", t.dir, base);
+	tmp = xasprintf("%s/tmp/%s", t->dir, base);
 	ms_info_letters(flags & ~MF_RECENT, kw, 0, info);
 	ret = write_tmp(tmp, data, len, internaldate, error_r);
 	if (ret == 0) {
-		ret = target_add(st, &t, tmp, false, base, info, &sizes,
+		ret = target_add(st, t, tmp, false, base, info, &sizes,
 		    uidvalidity_r, uid_r, error_r);
 		if (ret < 0)
 			(void)unlink(tmp);
 	}
 	free(tmp);
 	free(base);
-	target_close(&t);
+	target_close(st, t);
 	return ret;
 }
 
@@ -256,7 +283,7 @@ copy_file(const char *src, const char *tmp, char **error_r)
 
 /* The target's keyword bits for the source message's keywords. */
 static int
-copy_keywords(struct mbox *mb, const struct mmsg *m, struct target *t,
+copy_keywords(struct mbox *mb, const struct mmsg *m, struct ms_target *t,
     uint32_t *bits_r, char **error_r)
 {
 	char *names[MSTORE_MAX_KEYWORDS + 1];
@@ -274,7 +301,7 @@ mbox_copy(struct mbox *mb, uint32_t seq, const char *dest,
     uint32_t *uidvalidity_r, uint32_t *uid_r, char **error_r)
 {
 	struct uidx_ent sizes;
-	struct target t;
+	struct ms_target *t;
 	struct mrec *rec;
 	uint32_t kw;
 	char info[64], *base, *src = NULL, *tmp = NULL;
@@ -286,9 +313,9 @@ mbox_copy(struct mbox *mb, uint32_t seq, const char *dest,
 		return -1;
 	}
 	rec = &mb->recs[seq - 1];
-	if (target_open(mb->st, dest, &t, error_r) < 0)
+	if ((t = target_open(mb->st, dest, error_r)) == NULL)
 		return -1;
-	if (copy_keywords(mb, &rec->m, &t, &kw, error_r) < 0)
+	if (copy_keywords(mb, &rec->m, t, &kw, error_r) < 0)
 		goto out_t;
 	sizes.psize = rec->m.psize;
 	sizes.vsize = rec->m.size;
@@ -301,7 +328,7 @@ mbox_copy(struct mbox *mb, uint32_t seq, const char *dest,
 		src = mrec_path(mb, rec);
 		free(*error_r);
 		*error_r = NULL;
-		ret = target_add(mb->st, &t, src, true, base, info, &sizes,
+		ret = target_add(mb->st, t, src, true, base, info, &sizes,
 		    uidvalidity_r, uid_r, error_r);
 		if (ret == 0 || errno != ENOENT ||
 		    mrec_refind(mb, rec, error_r) <= 0)
@@ -311,10 +338,10 @@ mbox_copy(struct mbox *mb, uint32_t seq, const char *dest,
 		/* No hard links here: a copy through tmp/. */
 		free(*error_r);
 		*error_r = NULL;
-		tmp = xasprintf("%s/tmp/%s", t.dir, base);
+		tmp = xasprintf("%s/tmp/%s", t->dir, base);
 		ret = copy_file(src, tmp, error_r);
 		if (ret == 0)
-			ret = target_add(mb->st, &t, tmp, false, base, info,
+			ret = target_add(mb->st, t, tmp, false, base, info,
 			    &sizes, uidvalidity_r, uid_r, error_r);
 		(void)unlink(tmp);
 	}
@@ -322,6 +349,6 @@ mbox_copy(struct mbox *mb, uint32_t seq, const char *dest,
 	free(src);
 	free(base);
 out_t:
-	target_close(&t);
+	target_close(mb->st, t);
 	return ret;
 }

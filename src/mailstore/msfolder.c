@@ -102,6 +102,7 @@ mstore_close(struct mstore **stp)
 
 	if (st == NULL)
 		return;
+	ms_target_free(&st->last_target);
 	free(st->root);
 	free(st->host);
 	free(st);

@@ -5,9 +5,14 @@
  *	UID PSIZE VSIZE MTIME BASENAME
  *	...
  *
- * Lines sorted by UID; the base name is the rest of the line.  The file
- * is only ever replaced whole (write, fsync, rename) under the folder
- * lock, so readers need no lock and never see half of it.
+ * Lines sorted by UID; the base name is the rest of the line.  Messages
+ * added later (delivery, APPEND, COPY) are appended as more such lines,
+ * UIDNEXT being one above the last; "R UID" lines raise RECENTUID.
+ * Everything else (expunges, a new index) replaces the file whole:
+ * write, fsync, rename.  Writers hold the folder lock; readers need
+ * none: a last line still being appended has no LF yet and is left for
+ * the next read.  Appending to a 10,000-message index costs one short
+ * write instead of rewriting it.
  */
 
 #include "config.h"
@@ -15,10 +20,12 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -76,12 +83,24 @@ parse_entry(struct uidx *ix, char *line)
 	int off = -1;
 	struct uidx_ent *e;
 
+	if (line[0] == 'R' && line[1] == ' ') {
+		if (sscanf(line + 2, "%u%n", &uid, &off) != 1 ||
+		    line[2 + off] != '\0' || uid >= ix->uidnext)
+			return -1;
+		if (uid > ix->recent_uid)
+			ix->recent_uid = uid;
+		return 0;
+	}
 	if (sscanf(line, "%u %llu %llu %llu %n", &uid, &psize, &vsize,
 	    &mtime, &off) != 4 || off < 0 || line[off] == '\0')
 		return -1;
-	if (uid == 0 || uid >= ix->uidnext ||
-	    (ix->n > 0 && uid <= ix->ents[ix->n - 1].uid))
+	if (uid == 0 || (ix->n > 0 && uid <= ix->ents[ix->n - 1].uid))
 		return -1;
+	if (uid >= ix->uidnext) {
+		if (!ix->appended)
+			return -1;	/* above UIDNEXT in the rewritten part */
+		ix->uidnext = uid + 1;
+	}
 	e = uidx_push(ix);
 	e->uid = uid;
 	e->psize = psize;
@@ -111,12 +130,15 @@ parse_uidlist(struct uidx *ix, char *data)
 	ix->uidvalidity = v;
 	ix->uidnext = next;
 	ix->recent_uid = recent;
+	ix->appended = false;
 	for (line = nl + 1; *line != '\0'; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (nl == NULL)
-			return -1;	/* a cut last line: damaged */
+			break;	/* being appended: not there yet */
 		*nl = '\0';
-		if (parse_entry(ix, line) < 0)
+		if (strcmp(line, "+") == 0)
+			ix->appended = true;
+		else if (parse_entry(ix, line) < 0)
 			return -1;
 	}
 	return 0;
@@ -142,6 +164,10 @@ uidx_refresh(struct uidx *ix, const struct mstore *st, bool *changed_r,
 	size_t len;
 
 	*changed_r = false;
+	if (stat(path, &sb) == 0 && ix->have_st && ms_stat_same(&sb, &ix->st)) {
+		free(path);
+		return 0;
+	}
 	if (stat(path, &sb) < 0 || ms_read_file(path, &data, &len) < 0) {
 		if (errno != ENOENT) {
 			*error_r = xasprintf("read %s: %s", path,
@@ -151,11 +177,6 @@ uidx_refresh(struct uidx *ix, const struct mstore *st, bool *changed_r,
 		}
 		uidx_fresh(ix, st);
 		*changed_r = true;
-		free(path);
-		return 0;
-	}
-	if (ix->have_st && ms_stat_same(&sb, &ix->st)) {
-		free(data);
 		free(path);
 		return 0;
 	}
@@ -189,6 +210,7 @@ uidx_write(struct uidx *ix, char **error_r)
 		    (long long)e->mtime, e->base);
 	}
 	ret = ms_write_atomic(path, str_c(&s), s.len, error_r);
+	ix->appended = false;
 	if (ret == 0 && stat(path, &sb) == 0) {
 		ix->st = sb;
 		ix->have_st = true;
@@ -198,6 +220,58 @@ uidx_write(struct uidx *ix, char **error_r)
 	str_free(&s);
 	free(path);
 	return ret;
+}
+
+/* Append the entries from FIRST on (and RECENTUID when RECENT) to the
+   file, which must be the one IX was read from. */
+static int
+uidx_append(struct uidx *ix, size_t first, bool recent, char **error_r)
+{
+	char *path = xasprintf("%s/%s", ix->dir, MS_UIDLIST), last;
+	struct str s = STR_INIT;
+	struct stat sb;
+	int fd, ret = 1;
+
+	fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	/* Anything unexpected: rewrite instead (ret 1). */
+	if (fd < 0 || fstat(fd, &sb) < 0 || !ms_stat_same(&sb, &ix->st) ||
+	    sb.st_size == 0 || pread(fd, &last, 1, sb.st_size - 1) != 1 ||
+	    last != '\n')
+		goto out;
+	if (!ix->appended)
+		str_append(&s, "+\n");
+	for (size_t i = first; i < ix->n; i++) {
+		const struct uidx_ent *e = &ix->ents[i];
+		str_appendf(&s, "%" PRIu32 " %llu %llu %lld %s\n", e->uid,
+		    (unsigned long long)e->psize, (unsigned long long)e->vsize,
+		    (long long)e->mtime, e->base);
+	}
+	if (recent)
+		str_appendf(&s, "R %" PRIu32 "\n", ix->recent_uid);
+	if (ms_write_all(fd, str_c(&s), s.len) < 0 || fsync(fd) < 0 ||
+	    fstat(fd, &sb) < 0) {
+		*error_r = xasprintf("write %s: %s", path, strerror(errno));
+		ret = -1;
+		ix->have_st = false;
+		goto out;
+	}
+	ix->appended = true;
+	ix->st = sb;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	str_free(&s);
+	free(path);
+	return ret;
+}
+
+int
+uidx_commit(struct uidx *ix, size_t first, bool recent, char **error_r)
+{
+	int ret = ix->have_st ? uidx_append(ix, first, recent, error_r) : 1;
+
+	return ret <= 0 ? ret : uidx_write(ix, error_r);
 }
 
 /* For qsort_r-free sorting of the name order. */

@@ -71,6 +71,10 @@ mskw_refresh(struct mskw *kw, const char *dir, char **error_r)
 	struct stat sb;
 	size_t len;
 
+	if (stat(path, &sb) == 0 && kw->have_st && ms_stat_same(&sb, &kw->st)) {
+		free(path);
+		return 0;
+	}
 	if (stat(path, &sb) < 0 || ms_read_file(path, &data, &len) < 0) {
 		free(path);
 		if (errno == ENOENT) {
@@ -82,10 +86,6 @@ mskw_refresh(struct mskw *kw, const char *dir, char **error_r)
 		return -1;
 	}
 	free(path);
-	if (kw->have_st && ms_stat_same(&sb, &kw->st)) {
-		free(data);
-		return 0;
-	}
 	mskw_free(kw);
 	parse_keywords(kw, data);
 	free(data);

@@ -236,6 +236,32 @@ test_restart_keeps_uids(void **state)
 	assert_int_equal(mbox_recent(mb), 1);
 	assert_true(mbox_msg(mb, 3)->flags & MF_RECENT);
 	mbox_close(&mb);
+
+	/* A line cut by a crash while it was appended is not there. */
+	char *path = xasprintf("%s/dirmail-uidlist", root);
+	FILE *fp = fopen(path, "a");
+	fputs("77 1 1 1 cut", fp);
+	fclose(fp);
+	deliver("d\n");
+	mb = open_box(st, "INBOX", false);
+	assert_int_equal(mbox_uidvalidity(mb), uv);
+	assert_int_equal(mbox_count(mb), 4);
+	assert_int_equal(mbox_msg(mb, 4)->uid, 4);
+	mbox_close(&mb);
+	fp = fopen(path, "r");
+	char line[256];
+	while (fgets(line, sizeof(line), fp) != NULL)
+		assert_non_null(strchr(line, '\n'));
+	fclose(fp);
+	free(path);
+	mstore_close(&st);
+	/* And a new process sees the same. */
+	st = store_open();
+	mb = open_box(st, "INBOX", false);
+	assert_int_equal(mbox_uidvalidity(mb), uv);
+	assert_int_equal(mbox_msg(mb, 4)->uid, 4);
+	assert_int_equal(mbox_uidnext(mb), 5);
+	mbox_close(&mb);
 	mstore_close(&st);
 }
 
