@@ -145,3 +145,20 @@ def fs_type(path):
     r = subprocess.run(["stat", "-f", "-c", "%T", str(path)],
                        capture_output=True, text=True)
     return r.stdout.strip() or "?"
+
+
+def build_warning(builddir):
+    """Return why BUILDDIR is not fit for measuring (its CFLAGS lack -O2
+    or use a sanitizer), or None."""
+    flags = build_flags(builddir)
+    if "-O2" not in flags.split() or "sanitize" in flags:
+        return (f"{builddir} is built with CFLAGS '{flags}'; "
+                f"measure an -O2 build without sanitizers")
+    return None
+
+
+def percentile(values, p):
+    """The P-th quantile (0..1) of the sorted list VALUES, or nan."""
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(p * len(values)))]
