@@ -54,6 +54,8 @@ struct uidx {
 	struct stat st;		/* of the file read, to notice rewrites */
 	bool have_st;
 	bool appended;		/* the file has lines appended after "+" */
+	uint32_t gen;		/* the generation in its header */
+	size_t parsed_len;	/* bytes of complete lines read */
 };
 
 /* One file found in new/ or cur/. */

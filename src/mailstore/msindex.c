@@ -1,7 +1,7 @@
 /*
  * A folder's UID index, "dirmail-uidlist":
  *
- *	dirmail-uidlist 1 UIDVALIDITY UIDNEXT RECENTUID
+ *	dirmail-uidlist 1 UIDVALIDITY UIDNEXT RECENTUID GENERATION
  *	UID PSIZE VSIZE MTIME BASENAME
  *	...
  *
@@ -74,64 +74,64 @@ uidx_push(struct uidx *ix)
 	return &ix->ents[ix->n++];
 }
 
+/* Parse a decimal number at *P followed by SEP ('\0': end of line). */
+static int
+parse_num(char **p, uint64_t *num_r, char sep)
+{
+	char *end;
+
+	if (**p < '0' || **p > '9')
+		return -1;
+	errno = 0;
+	*num_r = strtoull(*p, &end, 10);
+	if (errno != 0 || *end != sep)
+		return -1;
+	*p = sep != '\0' ? end + 1 : end;
+	return 0;
+}
+
 /* Parse one entry line; -1 when malformed. */
 static int
 parse_entry(struct uidx *ix, char *line)
 {
-	unsigned long long psize, vsize, mtime;
-	unsigned uid;
-	int off = -1;
+	uint64_t uid, psize, vsize, mtime;
 	struct uidx_ent *e;
+	char *p = line;
 
 	if (line[0] == 'R' && line[1] == ' ') {
-		if (sscanf(line + 2, "%u%n", &uid, &off) != 1 ||
-		    line[2 + off] != '\0' || uid >= ix->uidnext)
+		p += 2;
+		if (parse_num(&p, &uid, '\0') < 0 || uid >= ix->uidnext)
 			return -1;
 		if (uid > ix->recent_uid)
-			ix->recent_uid = uid;
+			ix->recent_uid = (uint32_t)uid;
 		return 0;
 	}
-	if (sscanf(line, "%u %llu %llu %llu %n", &uid, &psize, &vsize,
-	    &mtime, &off) != 4 || off < 0 || line[off] == '\0')
-		return -1;
-	if (uid == 0 || (ix->n > 0 && uid <= ix->ents[ix->n - 1].uid))
+	if (parse_num(&p, &uid, ' ') < 0 || parse_num(&p, &psize, ' ') < 0 ||
+	    parse_num(&p, &vsize, ' ') < 0 || parse_num(&p, &mtime, ' ') < 0 ||
+	    *p == '\0' || uid == 0 || uid >= UINT32_MAX ||
+	    (ix->n > 0 && uid <= ix->ents[ix->n - 1].uid))
 		return -1;
 	if (uid >= ix->uidnext) {
 		if (!ix->appended)
 			return -1;	/* above UIDNEXT in the rewritten part */
-		ix->uidnext = uid + 1;
+		ix->uidnext = (uint32_t)uid + 1;
 	}
 	e = uidx_push(ix);
-	e->uid = uid;
+	e->uid = (uint32_t)uid;
 	e->psize = psize;
 	e->vsize = vsize;
 	e->mtime = (time_t)mtime;
-	e->base = xstrdup(line + off);
+	e->base = xstrdup(p);
 	return 0;
 }
 
-/* Parse the whole file DATA into IX; -1 when damaged. */
+/* Parse the lines at DATA; *USED_R: the bytes of complete lines. */
 static int
-parse_uidlist(struct uidx *ix, char *data)
+parse_lines(struct uidx *ix, char *data, size_t *used_r)
 {
-	char *line = data, *nl;
-	unsigned v, next, recent;
-	int off = -1;
+	char *line, *nl;
 
-	nl = strchr(line, '\n');
-	if (nl == NULL)
-		return -1;
-	*nl = '\0';
-	if (strncmp(line, UIDLIST_MAGIC, strlen(UIDLIST_MAGIC)) != 0 ||
-	    sscanf(line + strlen(UIDLIST_MAGIC), "%u %u %u%n", &v, &next,
-	    &recent, &off) != 3 || line[strlen(UIDLIST_MAGIC) + off] != '\0' ||
-	    v == 0 || next == 0)
-		return -1;
-	ix->uidvalidity = v;
-	ix->uidnext = next;
-	ix->recent_uid = recent;
-	ix->appended = false;
-	for (line = nl + 1; *line != '\0'; line = nl + 1) {
+	for (line = data; *line != '\0'; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (nl == NULL)
 			break;	/* being appended: not there yet */
@@ -141,6 +141,48 @@ parse_uidlist(struct uidx *ix, char *data)
 		else if (parse_entry(ix, line) < 0)
 			return -1;
 	}
+	*used_r = (size_t)(line - data);
+	free(ix->by_name);
+	ix->by_name = NULL;
+	return 0;
+}
+
+/* Parse the header line at *P into its fields; -1 when damaged. */
+static int
+parse_header(char **p, uint32_t *v_r, uint32_t *next_r, uint32_t *recent_r,
+    uint32_t *gen_r)
+{
+	uint64_t v, next, recent, gen;
+
+	if (strncmp(*p, UIDLIST_MAGIC, strlen(UIDLIST_MAGIC)) != 0)
+		return -1;
+	*p += strlen(UIDLIST_MAGIC);
+	if (parse_num(p, &v, ' ') < 0 || parse_num(p, &next, ' ') < 0 ||
+	    parse_num(p, &recent, ' ') < 0 || parse_num(p, &gen, '\n') < 0 ||
+	    v == 0 || v > UINT32_MAX || next == 0 || next > UINT32_MAX ||
+	    recent >= next || gen > UINT32_MAX)
+		return -1;
+	*v_r = (uint32_t)v;
+	*next_r = (uint32_t)next;
+	*recent_r = (uint32_t)recent;
+	*gen_r = (uint32_t)gen;
+	return 0;
+}
+
+/* Parse the whole file DATA into IX; -1 when damaged. */
+static int
+parse_uidlist(struct uidx *ix, char *data)
+{
+	char *p = data;
+	size_t used;
+
+	if (parse_header(&p, &ix->uidvalidity, &ix->uidnext, &ix->recent_uid,
+	    &ix->gen) < 0)
+		return -1;
+	ix->appended = false;
+	if (parse_lines(ix, p, &used) < 0)
+		return -1;
+	ix->parsed_len = (size_t)(p - data) + used;
 	return 0;
 }
 
@@ -155,6 +197,51 @@ uidx_fresh(struct uidx *ix, const struct mstore *st)
 	ix->have_st = false;
 }
 
+/*
+ * Read only the lines appended since the last read, when SB is the file
+ * last read grown by appends: the same inode and the same generation in
+ * its header (a rewrite writes a new one).  0 done, 1 not possible.
+ */
+static int
+read_tail(struct uidx *ix, const char *path, const struct stat *sb)
+{
+	char head[160], *p = head, *tail;
+	uint32_t v, next, recent, gen;
+	size_t len, used;
+	ssize_t n;
+	int fd, ret = 1;
+
+	if (!ix->have_st || sb->st_ino != ix->st.st_ino ||
+	    sb->st_dev != ix->st.st_dev || sb->st_size < ix->st.st_size ||
+	    (size_t)sb->st_size < ix->parsed_len)
+		return 1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 1;
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	if (n <= 0)
+		goto out;
+	head[n] = '\0';
+	if (parse_header(&p, &v, &next, &recent, &gen) < 0 ||
+	    gen != ix->gen || v != ix->uidvalidity)
+		goto out;
+	len = (size_t)sb->st_size - ix->parsed_len;
+	tail = xmalloc(len + 1);
+	n = pread(fd, tail, len, (off_t)ix->parsed_len);
+	if (n >= 0) {
+		tail[n] = '\0';
+		if (strlen(tail) == (size_t)n &&
+		    parse_lines(ix, tail, &used) == 0) {
+			ix->parsed_len += used;
+			ix->st = *sb;
+			ret = 0;
+		}
+	}
+	free(tail);
+out:
+	close(fd);
+	return ret;
+}
+
 int
 uidx_refresh(struct uidx *ix, const struct mstore *st, bool *changed_r,
     char **error_r)
@@ -164,7 +251,8 @@ uidx_refresh(struct uidx *ix, const struct mstore *st, bool *changed_r,
 	size_t len;
 
 	*changed_r = false;
-	if (stat(path, &sb) == 0 && ix->have_st && ms_stat_same(&sb, &ix->st)) {
+	if (stat(path, &sb) == 0 && ((ix->have_st &&
+	    ms_stat_same(&sb, &ix->st)) || read_tail(ix, path, &sb) == 0)) {
 		free(path);
 		return 0;
 	}
@@ -201,8 +289,12 @@ uidx_write(struct uidx *ix, char **error_r)
 	struct stat sb;
 	int ret;
 
-	str_appendf(&s, UIDLIST_MAGIC "%" PRIu32 " %" PRIu32 " %" PRIu32 "\n",
-	    ix->uidvalidity, ix->uidnext, ix->recent_uid);
+	/* A new generation tells readers this is no longer the file they
+	   may have read the start of (inode numbers are reused). */
+	ix->gen = arc4random() % UINT32_MAX;
+	str_appendf(&s, UIDLIST_MAGIC "%" PRIu32 " %" PRIu32 " %" PRIu32
+	    " %" PRIu32 "\n", ix->uidvalidity, ix->uidnext, ix->recent_uid,
+	    ix->gen);
 	for (size_t i = 0; i < ix->n; i++) {
 		const struct uidx_ent *e = &ix->ents[i];
 		str_appendf(&s, "%" PRIu32 " %llu %llu %lld %s\n", e->uid,
@@ -211,6 +303,7 @@ uidx_write(struct uidx *ix, char **error_r)
 	}
 	ret = ms_write_atomic(path, str_c(&s), s.len, error_r);
 	ix->appended = false;
+	ix->parsed_len = s.len;
 	if (ret == 0 && stat(path, &sb) == 0) {
 		ix->st = sb;
 		ix->have_st = true;
@@ -257,6 +350,7 @@ uidx_append(struct uidx *ix, size_t first, bool recent, char **error_r)
 	}
 	ix->appended = true;
 	ix->st = sb;
+	ix->parsed_len = (size_t)sb.st_size;
 	ret = 0;
 out:
 	if (fd >= 0)
