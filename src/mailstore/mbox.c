@@ -221,11 +221,7 @@ rec_set(struct mrec *rec, const struct uidx_ent *e, const struct ms_file *f)
 static struct ms_file *
 scan_find_rec(const struct ms_scan *scan, const struct mrec *rec)
 {
-	char *base = xstrndup(rec->name, rec->base_len);
-	struct ms_file *f = ms_scan_find(scan, base);
-
-	free(base);
-	return f;
+	return ms_scan_find(scan, rec->name, rec->base_len);
 }
 
 /* Does the scan still hold every message of the view? */
@@ -292,7 +288,7 @@ apply_new(struct mbox *mb, const struct ms_scan *scan, uint32_t recent_from,
 		const struct uidx_ent *e = &mb->ix.ents[i];
 		const struct ms_file *f;
 		if (e->uid <= mb->uid_max ||
-		    (f = ms_scan_find(scan, e->base)) == NULL)
+		    (f = ms_scan_find(scan, e->base, strlen(e->base))) == NULL)
 			continue;
 		if (mb->n == mb->cap) {
 			mb->cap = mb->cap != 0 ? mb->cap * 2 : 64;

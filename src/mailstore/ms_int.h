@@ -165,7 +165,8 @@ int ms_scan_dir(const char *dir, const char *sub, struct ms_scan *scan,
     char **error_r);
 void ms_scan_sort(struct ms_scan *scan);
 /* The file with base name BASE in a sorted scan, or NULL. */
-struct ms_file *ms_scan_find(const struct ms_scan *scan, const char *base);
+struct ms_file *ms_scan_find(const struct ms_scan *scan, const char *base,
+    size_t base_len);
 void ms_scan_free(struct ms_scan *scan);
 /* Sizes of the message from its base name, or -1 when not there. */
 int ms_base_sizes(const char *base, size_t base_len, uint64_t *psize_r,

@@ -172,10 +172,9 @@ ms_scan_sort(struct ms_scan *scan)
 }
 
 struct ms_file *
-ms_scan_find(const struct ms_scan *scan, const char *base)
+ms_scan_find(const struct ms_scan *scan, const char *base, size_t base_len)
 {
-	struct ms_file key = { .name = (char *)base,
-	    .base_len = strlen(base) };
+	struct ms_file key = { .name = (char *)base, .base_len = base_len };
 
 	if (scan->n == 0)
 		return NULL;
