@@ -2,7 +2,9 @@
  * FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2): the data items, the
  * messages read in CRLF form with their MIME tree cached, \Seen set by
  * BODY[] without PEEK, and output produced only as fast as the client
- * reads it.
+ * reads it.  ENVELOPE, BODY and BODYSTRUCTURE come from the folder's
+ * cache when an earlier session computed them, so that a FETCH of only
+ * those (and FLAGS, UID, sizes, dates) opens no message file.
  */
 
 #include "config.h"
@@ -136,7 +138,8 @@ item_add(struct fetch_ctx *f, enum fetch_kind kind)
 	if (kind == FI_FLAGS)
 		f->want_flags = true;
 	if (kind != FI_FLAGS && kind != FI_UID && kind != FI_SIZE &&
-	    kind != FI_INTERNALDATE)
+	    kind != FI_INTERNALDATE && kind != FI_ENVELOPE &&
+	    kind != FI_BODY && kind != FI_BODYSTRUCTURE)
 		f->needs_msg = true;
 	if (kind == FI_RFC822 || kind == FI_RFC822_TEXT)
 		f->sets_seen = true;
@@ -330,11 +333,80 @@ fetch_section(struct str *out, const struct fetch_item *it,
 	str_free(&buf);
 }
 
+/* The cache field of a data item computed from the message, or -1. */
+static int
+cache_field(enum fetch_kind kind)
+{
+	switch (kind) {
+	case FI_ENVELOPE:
+		return MBOX_CACHE_ENVELOPE;
+	case FI_BODY:
+		return MBOX_CACHE_BODY;
+	case FI_BODYSTRUCTURE:
+		return MBOX_CACHE_BODYSTRUCTURE;
+	default:
+		return -1;
+	}
+}
+
+/* Does message SEQ need reading for F's items, or has the cache them
+   all? */
+static bool
+fetch_needs_msg(struct imap_client *c, const struct fetch_ctx *f,
+    uint32_t seq)
+{
+	const void *data;
+	size_t len;
+	int field;
+
+	if (f->needs_msg)
+		return true;
+	for (size_t i = 0; i < f->nitems; i++)
+		if ((field = cache_field(f->items[i].kind)) >= 0 &&
+		    mbox_cache_get(c->mb, seq, (enum mbox_cache_field)field,
+		    &data, &len) == 0)
+			return true;
+	return false;
+}
+
+/* ENVELOPE, BODY or BODYSTRUCTURE of message SEQ: from the cache, or
+   computed from ROOT and put there. */
+static void
+fetch_cached_out(struct imap_client *c, struct str *out,
+    const struct fetch_item *it, uint32_t seq, const char *data,
+    const struct mime_part *root)
+{
+	enum mbox_cache_field field = (enum mbox_cache_field)
+	    cache_field(it->kind);
+	const void *cached;
+	size_t len, start;
+
+	str_append(out, it->kind == FI_ENVELOPE ? "ENVELOPE " :
+	    it->kind == FI_BODY ? "BODY " : "BODYSTRUCTURE ");
+	if (mbox_cache_get(c->mb, seq, field, &cached, &len) == 1) {
+		str_append_n(out, cached, len);
+		return;
+	}
+	/* Not read because the cache had it when we looked: read it now. */
+	if (root == NULL && imap_msg_get(c, seq, &data, &len, &root) < 0) {
+		str_append(out, "NIL");
+		return;
+	}
+	start = out->len;
+	if (it->kind == FI_ENVELOPE)
+		mime_envelope(out, data + root->hdr_off, root->hdr_len);
+	else
+		mime_bodystructure(out, root, it->kind == FI_BODYSTRUCTURE);
+	mbox_cache_put(c->mb, seq, field, out->s + start, out->len - start);
+}
+
 static void
 fetch_item_out(struct imap_client *c, struct str *out,
-    const struct fetch_item *it, const struct mmsg *m, const char *data,
+    const struct fetch_item *it, uint32_t seq, const char *data,
     size_t len, const struct mime_part *root)
 {
+	const struct mmsg *m = mbox_msg(c->mb, seq);
+
 	switch (it->kind) {
 	case FI_FLAGS:
 		str_append(out, "FLAGS ");
@@ -352,14 +424,9 @@ fetch_item_out(struct imap_client *c, struct str *out,
 		str_appendf(out, "UID %u", m->uid);
 		break;
 	case FI_ENVELOPE:
-		str_append(out, "ENVELOPE ");
-		mime_envelope(out, data + root->hdr_off, root->hdr_len);
-		break;
 	case FI_BODY:
 	case FI_BODYSTRUCTURE:
-		str_append(out, it->kind == FI_BODY ? "BODY " :
-		    "BODYSTRUCTURE ");
-		mime_bodystructure(out, root, it->kind == FI_BODYSTRUCTURE);
+		fetch_cached_out(c, out, it, seq, data, root);
 		break;
 	default:
 		fetch_section(out, it, data, len, root);
@@ -394,7 +461,8 @@ fetch_one(struct imap_client *c, struct fetch_ctx *f, uint32_t seq)
 	size_t len = 0;
 	bool seen;
 
-	if (f->needs_msg && imap_msg_get(c, seq, &data, &len, &root) < 0) {
+	if (fetch_needs_msg(c, f, seq) &&
+	    imap_msg_get(c, seq, &data, &len, &root) < 0) {
 		f->lost = true;
 		return;
 	}
@@ -408,7 +476,7 @@ fetch_one(struct imap_client *c, struct fetch_ctx *f, uint32_t seq)
 			continue;
 		if (out.s[out.len - 1] != '(')
 			str_append_c(&out, ' ');
-		fetch_item_out(c, &out, &f->items[i], m, data, len, root);
+		fetch_item_out(c, &out, &f->items[i], seq, data, len, root);
 	}
 	if (seen && !f->want_flags) {
 		str_append(&out, " FLAGS ");
@@ -430,6 +498,7 @@ fetch_resume(struct imap_client *c)
 			return false;
 		fetch_one(c, f, f->seqs[f->next++]);
 	}
+	mbox_cache_flush(c->mb);
 	imap_tagged(c, f->tag, f->lost ? "NO [EXPUNGEISSUED] Some messages "
 	    "were also expunged." : "OK Fetch completed.");
 	fetch_ctx_free(f);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -124,6 +125,35 @@ search_load(void *ctx, const char **data_r, size_t *len_r,
 	return imap_msg_get(l->c, l->seq, data_r, len_r, root_r);
 }
 
+/* The Date: header's day from the folder's cache, as decimal text. */
+static bool
+search_date_get(void *ctx, long *day_r)
+{
+	struct search_load *l = ctx;
+	const void *data;
+	char buf[24], *end;
+	size_t len;
+
+	if (mbox_cache_get(l->c->mb, l->seq, MBOX_CACHE_SENT_DAY, &data,
+	    &len) == 0 || len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+	*day_r = strtol(buf, &end, 10);
+	return *end == '\0' && *day_r >= -1;
+}
+
+static void
+search_date_put(void *ctx, long day)
+{
+	struct search_load *l = ctx;
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%ld", day);
+
+	mbox_cache_put(l->c->mb, l->seq, MBOX_CACHE_SENT_DAY, buf,
+	    (size_t)n);
+}
+
 static int
 search_keyword(void *ctx, const char *name)
 {
@@ -156,13 +186,15 @@ imap_cmd_search(struct imap_client *c, const char *tag,
 	for (uint32_t seq = 1; seq <= n; seq++) {
 		const struct mmsg *m = mbox_msg(c->mb, seq);
 		struct imap_search_msg sm = { seq, m->uid, m->flags,
-		    m->keywords, m->size, m->internaldate, search_load, &load };
+		    m->keywords, m->size, m->internaldate, search_load, &load,
+		    search_date_get, search_date_put };
 
 		load.seq = seq;
 		if (imap_search_match(s, &sm))
 			str_appendf(&out, " %u", uid ? m->uid : seq);
 	}
 	str_append(&out, "\r\n");
+	mbox_cache_flush(c->mb);
 	imap_send(c, out.s, out.len);
 	str_free(&out);
 	imap_search_free(&s);

@@ -350,10 +350,9 @@ local_day(time_t t)
 	return (long)(timegm(&tm) / 86400);
 }
 
-/* The day of the Date: header as written, or the internal date's. */
+/* The day of the Date: header as written, -1 when there is none. */
 static long
-sent_day(const struct imap_search_msg *m, const char *data,
-    const struct mime_part *root)
+header_day(const char *data, const struct mime_part *root)
 {
 	char **dates = mime_header_values(data + root->hdr_off,
 	    root->hdr_len, "Date");
@@ -367,7 +366,7 @@ sent_day(const struct imap_search_msg *m, const char *data,
 		day = (long)(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400);
 	}
 	strv_free(&dates);
-	return day >= 0 ? day : local_day(m->internaldate);
+	return day;
 }
 
 static bool
@@ -404,8 +403,29 @@ match_content(const struct key *k, const struct imap_search_msg *m)
 		return mime_search_text(data, len, root, k->value,
 		    k->type == K_TEXT);
 	default:
-		return compare_day(k->type, sent_day(m, data, root), k->day);
+		return false;
 	}
+}
+
+/* SENTBEFORE, SENTON, SENTSINCE: the Date: header's day (remembered or
+   read), or the internal date's. */
+static bool
+match_sent(const struct key *k, const struct imap_search_msg *m)
+{
+	const struct mime_part *root;
+	const char *data;
+	size_t len;
+	long day;
+
+	if (m->date_get == NULL || !m->date_get(m->ctx, &day)) {
+		if (m->load(m->ctx, &data, &len, &root) < 0)
+			return false;
+		day = header_day(data, root);
+		if (m->date_put != NULL)
+			m->date_put(m->ctx, day);
+	}
+	return compare_day(k->type, day >= 0 ? day :
+	    local_day(m->internaldate), k->day);
 }
 
 static bool
@@ -447,6 +467,10 @@ match_key(const struct key *k, const struct imap_search_msg *m)
 	case K_ON:
 	case K_SINCE:
 		return compare_day(k->type, local_day(m->internaldate), k->day);
+	case K_SENTBEFORE:
+	case K_SENTON:
+	case K_SENTSINCE:
+		return match_sent(k, m);
 	default:
 		return match_content(k, m);
 	}

@@ -38,6 +38,11 @@ struct imap_search_msg {
 	int (*load)(void *ctx, const char **data_r, size_t *len_r,
 	    const struct mime_part **root_r);
 	void *ctx;
+	/* Optional (NULL: always load): the day of the Date: header that an
+	   earlier search remembered (true with *DAY_R, -1 when the header
+	   is missing or bad), and the way to remember it. */
+	bool (*date_get)(void *ctx, long *day_r);
+	void (*date_put)(void *ctx, long day);
 };
 
 /*

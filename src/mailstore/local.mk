@@ -12,5 +12,7 @@ src_mailstore_libmailstore_a_SOURCES = \
 	src/mailstore/mbox_ops.c \
 	src/mailstore/msappend.c \
 	src/mailstore/msfolder.c \
-	src/mailstore/mslist.c
+	src/mailstore/mslist.c \
+	src/mailstore/cache_int.h src/mailstore/cache.c \
+	src/mailstore/cache_file.c
 MAILSTORE_LIBS = src/mailstore/libmailstore.a

@@ -200,6 +200,32 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t n_uids,
 int mbox_copy(struct mbox *mb, uint32_t seq, const char *dest,
     uint32_t *uidvalidity_r, uint32_t *uid_r, char **error_r);
 
+/*
+ * The folder's cache ("dirmail-cache", doc/mailstore.md): what the IMAP
+ * engine computed from a message's file (a message never changes while
+ * it has its UID), kept for later sessions.  Only a cache: every error is
+ * ignored, and whatever it cannot vouch for reads as missing.
+ */
+enum mbox_cache_field {
+	MBOX_CACHE_ENVELOPE,		/* the ENVELOPE list as FETCH sends it */
+	MBOX_CACHE_BODYSTRUCTURE,	/* BODYSTRUCTURE, likewise */
+	MBOX_CACHE_BODY,		/* BODY, likewise */
+	MBOX_CACHE_SENT_DAY,		/* the Date: header's day (SEARCH
+					   SENT*), as the caller encodes it */
+	MBOX_CACHE_FIELDS
+};
+/* 1 with FIELD of message SEQ in *DATA_R and *LEN_R (valid until the
+   next mbox_sync(), mbox_expunge() or mbox_close()), 0 when not cached. */
+int mbox_cache_get(struct mbox *mb, uint32_t seq,
+    enum mbox_cache_field field, const void **data_r, size_t *len_r);
+/* Remember FIELD of message SEQ (LEN bytes of DATA, copied).  Written
+   to the file in batches, at the latest by mbox_cache_flush(), the next
+   mbox_sync() or mbox_close(). */
+void mbox_cache_put(struct mbox *mb, uint32_t seq,
+    enum mbox_cache_field field, const void *data, size_t len);
+/* Write what was put so far, so that other sessions see it. */
+void mbox_cache_flush(struct mbox *mb);
+
 /* A file descriptor that becomes readable when the folder may have
    changed on disk (inotify on new/ and cur/), for IDLE; call
    mbox_watch_clear() after it fired, then mbox_sync().  -1 when the

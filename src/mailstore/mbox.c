@@ -399,6 +399,7 @@ mbox_sync_full(struct mbox *mb, const struct mbox_sync_cb *cb, bool force,
 	apply_new(mb, &scan, rfrom, rto, cb);
 	mb->synced = true;
 	ms_scan_free(&scan);
+	ms_cache_sync(mb);
 	return 0;
 }
 
@@ -475,6 +476,7 @@ mbox_close(struct mbox **mbp)
 
 	if (mb == NULL)
 		return;
+	ms_cache_close(mb);
 	for (uint32_t i = 0; i < mb->n; i++)
 		free(mb->recs[i].name);
 	free(mb->recs);

@@ -314,6 +314,7 @@ mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t n_uids,
 		ret = index_drop(mb, gone, n_gone, error_r);
 	else if (index_drop(mb, gone, n_gone, &ignore) < 0)
 		free(ignore);	/* the first error is the one reported */
+	ms_cache_expunged(mb, gone, n_gone);
 	free(gone);
 	free(want);
 	return ret;

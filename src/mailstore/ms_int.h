@@ -21,11 +21,13 @@
 #define MS_SPECIALUSE	"dirmail-specialuse"
 #define MS_UIDVALIDITY	"dirmail-uidvalidity"
 #define MS_SUBSCRIPTIONS "subscriptions"
+#define MS_CACHE	"dirmail-cache"
 
 /* How long a session waits for another one's index lock. */
 #define MS_LOCK_TIMEOUT_MS	10000
 
 struct ms_target;
+struct mcache;
 
 struct mstore {
 	char *root;
@@ -105,6 +107,7 @@ struct mbox {
 	uint32_t unclaimed;	/* messages nobody took \Recent of yet */
 	struct timespec new_mtime, cur_mtime;
 	int watch_fd;
+	struct mcache *cache;	/* loaded when first used */
 };
 
 /* mbox.c */
@@ -119,6 +122,12 @@ int mrec_refind(struct mbox *mb, struct mrec *rec, char **error_r);
 /* Put files of SCAN that the index lacks into it (under the lock). */
 int mbox_assign_uids(struct mbox *mb, struct ms_scan *scan,
     char **error_r);
+
+/* cache.c: the folder cache at mbox_sync() (flush, read what others
+   added), after EXPUNGE (forget the UIDS, sorted) and at close. */
+void ms_cache_sync(struct mbox *mb);
+void ms_cache_expunged(struct mbox *mb, const uint32_t *uids, size_t n);
+void ms_cache_close(struct mbox *mb);
 
 /* msappend.c */
 void ms_target_free(struct ms_target **t);

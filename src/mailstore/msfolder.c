@@ -197,7 +197,7 @@ static int
 make_noselect(const char *dir, char **error_r)
 {
 	static const char *const parts[] = { "cur", "new", "tmp",
-	    "maildirfolder", MS_UIDLIST, MS_KEYWORDS, MS_LOCK };
+	    "maildirfolder", MS_UIDLIST, MS_KEYWORDS, MS_LOCK, MS_CACHE };
 	struct stat sb;
 	char *path;
 

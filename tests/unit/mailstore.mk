@@ -1,7 +1,10 @@
-# Unit tests of the mail store: folders at work, and names and LIST.
+# Unit tests of the mail store: folders at work, names and LIST, and the
+# folder cache.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_mailstore tests/unit/test_mailstore_folders
-TESTS += tests/unit/test_mailstore tests/unit/test_mailstore_folders
+check_PROGRAMS += tests/unit/test_mailstore tests/unit/test_mailstore_folders \
+	tests/unit/test_mailstore_cache
+TESTS += tests/unit/test_mailstore tests/unit/test_mailstore_folders \
+	tests/unit/test_mailstore_cache
 tests_unit_test_mailstore_SOURCES = tests/unit/test_mailstore.c
 tests_unit_test_mailstore_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_mailstore_LDADD = $(MAILSTORE_LIBS) $(TEST_LDADD)
@@ -9,4 +12,7 @@ tests_unit_test_mailstore_folders_SOURCES = \
 	tests/unit/test_mailstore_folders.c
 tests_unit_test_mailstore_folders_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_mailstore_folders_LDADD = $(MAILSTORE_LIBS) $(TEST_LDADD)
+tests_unit_test_mailstore_cache_SOURCES = tests/unit/test_mailstore_cache.c
+tests_unit_test_mailstore_cache_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_mailstore_cache_LDADD = $(MAILSTORE_LIBS) $(TEST_LDADD)
 endif

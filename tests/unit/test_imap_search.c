@@ -125,7 +125,7 @@ search(const char *criteria, char *out, size_t size)
 		struct imap_search_msg m = { i + 1, folder[i].uid,
 		    folder[i].flags, folder[i].keywords,
 		    strlen(folder[i].text), utc(folder[i].date), load,
-		    &folder[i] };
+		    &folder[i], NULL, NULL };
 
 		if (imap_search_match(s, &m))
 			snprintf(out + strlen(out), size - strlen(out), "%s%u",
