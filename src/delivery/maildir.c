@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "delivery/maildir.h"
+#include "lib/fdio.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -86,24 +87,6 @@ maildir_create(const char *dir, char **error_r)
 			return -1;
 		}
 		free(sub);
-	}
-	return 0;
-}
-
-/* Write all LEN bytes of DATA to FD. */
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -264,8 +247,8 @@ maildir_deliver(const char *dir, const char *host, const char *prefix,
 
 	if ((fd = tmp_open(dir, host, &base, &tmp, error_r)) < 0)
 		return -1;
-	if (write_all(fd, prefix, prefix_len) < 0 ||
-	    write_all(fd, msg, len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, prefix, prefix_len) < 0 ||
+	    fd_write_all(fd, msg, len) < 0 || fsync(fd) < 0) {
 		*error_r = xasprintf("write %s: %s", tmp, strerror(errno));
 		saved = errno;
 		close(fd);

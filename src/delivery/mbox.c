@@ -18,6 +18,7 @@
 
 #include "delivery/local_id.h"
 #include "delivery/mbox.h"
+#include "lib/fdio.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -179,24 +180,6 @@ mbox_open(const char *path, const struct mbox_opts *o, struct stat *st,
 	return fd;
 }
 
-/* Write all of DATA to FD. */
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Append the message to the open, locked FD (file size SIZE). */
 static int
 mbox_append(int fd, const char *path, off_t size, const struct mbox_opts *o,
@@ -208,7 +191,7 @@ mbox_append(int fd, const char *path, off_t size, const struct mbox_opts *o,
 		    (unsigned long long)o->size_limit);
 		return MBOX_ERR_FULL;
 	}
-	if (write_all(fd, text->s, text->len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, text->s, text->len) < 0 || fsync(fd) < 0) {
 		int saved = errno;
 
 		*error_r = xasprintf("error writing %s: %s", path,

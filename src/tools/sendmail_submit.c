@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -400,24 +401,6 @@ sendmail_submit(const struct sendmail_opts *opts)
 	return ret;
 }
 
-/* Write N bytes of BUF to FD.  False on error. */
-static bool
-write_all(int fd, const char *buf, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, buf, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* Copy what standard input has to FD, a bare LF turned into CRLF.
    False at its end or on an error. */
 static bool
@@ -436,7 +419,7 @@ relay_input(int fd, char *last)
 		str_append_c(&out, buf[i]);
 		*last = buf[i];
 	}
-	ok = write_all(fd, out.s, out.len);
+	ok = fd_write_all(fd, out.s, out.len) == 0;
 	str_free(&out);
 	return ok;
 }
@@ -450,7 +433,7 @@ relay_output(int fd)
 
 	if ((n = read(fd, buf, sizeof(buf))) <= 0)
 		return n < 0 && errno == EINTR;
-	return write_all(1, buf, (size_t)n);
+	return fd_write_all(1, buf, (size_t)n) == 0;
 }
 
 /* -bs: relay SMTP between stdin/stdout and the pickup socket. */
