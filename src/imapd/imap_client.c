@@ -460,7 +460,8 @@ client_input(struct imap_client *c)
 static void
 autologout_reset(struct imap_client *c)
 {
-	struct timeval tv = { IMAP_AUTOLOGOUT_SECS, 0 };
+	struct timeval tv = {
+		(time_t)cfg_duration(c->s->cfg, "imap_autologout"), 0 };
 
 	evtimer_add(c->autologout, &tv);
 }

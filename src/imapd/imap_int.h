@@ -26,8 +26,6 @@ struct mstore;
 #define IMAP_CAPABILITIES "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE " \
 	"IDLE LITERAL+ UIDPLUS MOVE NAMESPACE UNSELECT CHILDREN SPECIAL-USE"
 
-/* Autologout after this much silence (RFC 3501: at least 30 minutes). */
-#define IMAP_AUTOLOGOUT_SECS	(30 * 60)
 /* FETCH stops producing above this much unsent output and resumes once
    the client has read it down to IMAP_OUTPUT_LOW. */
 #define IMAP_OUTPUT_HIGH	(256 * 1024)

@@ -35,8 +35,6 @@
 #define POP3_LINE_MAX		512
 /* Bad commands before we give up on the client (Dovecot's count). */
 #define POP3_MAX_BAD		20
-/* RFC 1939's autologout timer is at least 10 minutes. */
-#define POP3_AUTOLOGOUT		600
 /* Output buffered before we stop producing more. */
 #define POP3_OUT_HIGH		(256 * 1024)
 /* Input buffered before we stop reading from the client. */
@@ -588,7 +586,8 @@ pop3_event_cb(struct bufferevent *bev, short what, void *ctx)
 static int
 pop3_connect(struct pop3 *p)
 {
-	struct timeval tv = { POP3_AUTOLOGOUT, 0 };
+	struct timeval tv = {
+		(time_t)cfg_duration(p->s->cfg, "pop3_autologout"), 0 };
 
 	if ((p->base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");

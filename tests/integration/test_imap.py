@@ -6,6 +6,7 @@ CHILDREN, LITERAL+, SPECIAL-USE)."""
 import imaplib
 import re
 import socket
+import time
 
 import pytest
 
@@ -321,3 +322,19 @@ def test_large_fetch_is_streamed(imap):
                          bodies[0].replace("\n", "\r\n").encode())
     assert typ == "OK"
     bye(c)
+
+
+def test_autologout(dirmail, tmp_path, mailroot):  # noqa: F811
+    """A logged-in client that stays silent for imap_autologout (30
+    minutes by default, shortened here) gets BYE and is disconnected;
+    one that keeps talking is not."""
+    imap = imap_instance(dirmail, tmp_path, mailroot, imap_autologout="2s")
+    busy, idle = imap.login(), imap.login()
+    for _ in range(3):
+        ok(busy.noop())
+        time.sleep(1)
+    line = idle.readline()
+    assert line.startswith(b"* BYE Disconnected for inactivity"), line
+    assert idle.readline() == b""
+    ok(busy.noop())
+    imap.d.wait_log(r"imap\(alice\): Disconnected for inactivity")

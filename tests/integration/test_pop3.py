@@ -302,3 +302,29 @@ def test_fetchmail(pop, tmp_path):
     assert any("Subject: dots" in f and "\n.hidden\n" in f for f in fetched)
     # fetchmail deleted what it fetched, at QUIT.
     assert pop.box.files() == []
+
+
+def test_autologout(pop):
+    """A client silent for pop3_autologout (10 minutes by default,
+    shortened here) is told so and disconnected, deleting nothing."""
+    since = len(pop.log())
+    pop.write_config(pop3_autologout="2s")
+    pop.reload()
+    # The reload restarts pop3d: log in to the new one.
+    pop.wait_log(r"service pop3d started", timeout=20, since=since)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            c = login(pop)
+            break
+        except (OSError, poplib.error_proto, EOFError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    c.dele(1)
+    time.sleep(3)
+    assert c.file.readline() == b"-ERR Disconnected for inactivity.\r\n"
+    assert c.file.readline() == b""
+    c = login(pop)
+    assert c.stat()[0] == 2
+    c.quit()
