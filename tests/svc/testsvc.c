@@ -11,7 +11,9 @@
  *
  * then reads one line: "crash" aborts, "exit N" exits with status N,
  * "ignore-term" makes it ignore SIGTERM; anything else closes the
- * connection.
+ * connection.  Started without sockets (as a service that has no
+ * listener, like qmgr), it logs "no listeners: uid=UID gid=GID
+ * groups=G,.." and waits for a signal.
  */
 
 #include "config.h"
@@ -222,6 +224,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	for (j = 0; j < MAX_FDS; j++)
 		conns[j].fd = -1;
+	if (getenv("LISTEN_FDS") == NULL) {
+		char *groups = groups_text();
+
+		log_info("no listeners: uid=%ld gid=%ld groups=%s",
+		    (long)getuid(), (long)getgid(), groups);
+		free(groups);
+		for (;;)
+			pause();
+	}
 	take_fds();
 	log_info("started with %d sockets: %s", n_listen,
 	    getenv("LISTEN_FDNAMES") != NULL ? getenv("LISTEN_FDNAMES") : "");
