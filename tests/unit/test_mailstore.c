@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,46 +31,10 @@
 
 #include "lib/xalloc.h"
 #include "mailstore/mailstore.h"
+#include "mstore_fixture.h"
 
-static char *root;
+#define root mstore_test_root
 static unsigned deliveries;
-
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-/* Each test gets a fresh Maildir root. */
-static int
-setup(void **state)
-{
-	(void)state;
-	root = xstrdup("/tmp/dirmail-mstore.XXXXXX");
-	return mkdtemp(root) != NULL ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(root);
-	return 0;
-}
-
-static struct mstore *
-store_open(void)
-{
-	struct mstore *st;
-	char *error = NULL;
-
-	if (mstore_open(root, &st, &error) < 0)
-		fail_msg("mstore_open: %s", error);
-	return st;
-}
 
 /* Write TEXT into DIR/new/ as the local delivery agent names it. */
 static void
@@ -172,7 +135,7 @@ sync_events(struct mbox *mb, struct events *ev)
 static void
 test_deliver_and_sync(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	const struct mmsg *m;
 
@@ -215,7 +178,7 @@ test_deliver_and_sync(void **state)
 static void
 test_restart_keeps_uids(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	uint32_t uv;
 
@@ -228,7 +191,7 @@ test_restart_keeps_uids(void **state)
 	mstore_close(&st);
 
 	deliver("c\n");
-	st = store_open();
+	st = mstore_test_open();
 	mb = open_box(st, "INBOX", false);
 	assert_int_equal(mbox_uidvalidity(mb), uv);
 	assert_int_equal(mbox_count(mb), 3);
@@ -256,7 +219,7 @@ test_restart_keeps_uids(void **state)
 	free(path);
 	mstore_close(&st);
 	/* And a new process sees the same. */
-	st = store_open();
+	st = mstore_test_open();
 	mb = open_box(st, "INBOX", false);
 	assert_int_equal(mbox_uidvalidity(mb), uv);
 	assert_int_equal(mbox_msg(mb, 4)->uid, 4);
@@ -268,7 +231,7 @@ test_restart_keeps_uids(void **state)
 static void
 test_lost_index(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	char *path = xasprintf("%s/dirmail-uidlist", root), *error = NULL;
 	uint32_t uv1, uv2;
@@ -306,7 +269,7 @@ test_lost_index(void **state)
 static void
 test_two_sessions(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *a, *b;
 	struct events ev;
 	char *error = NULL;
@@ -385,7 +348,7 @@ test_two_sessions(void **state)
 static void
 test_readonly(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	char *error = NULL;
 	struct mstore_status status;
@@ -421,7 +384,7 @@ test_readonly(void **state)
 static void
 child_work(int n, bool append)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	char *error = NULL;
 	uint32_t uv, uid;
@@ -445,7 +408,7 @@ child_work(int n, bool append)
 static void
 test_concurrent_uids(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	pid_t pids[4];
 	int status;
@@ -476,7 +439,7 @@ test_concurrent_uids(void **state)
 static void
 test_vanished(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	struct events ev;
 	char *error = NULL, *path;
@@ -520,7 +483,7 @@ test_vanished(void **state)
 static void
 test_append_store_copy(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb, *arch;
 	char *error = NULL, *kws[] = { "$Forwarded", "Work", NULL };
 	const char *msg = "Subject: hi\r\n\r\nline\r\n";
@@ -617,7 +580,7 @@ test_append_store_copy(void **state)
 static void
 test_keywords(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *a, *b;
 	struct events ev;
 	char name[16], *error = NULL;
@@ -654,7 +617,7 @@ test_keywords(void **state)
 static void
 test_watch(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb = open_box(st, "INBOX", false);
 	struct pollfd pfd;
 	struct events ev;
@@ -686,7 +649,7 @@ now_s(void)
 static void
 test_big_folder(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	struct events ev;
 	double t0, first, again, sync;
@@ -720,27 +683,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_deliver_and_sync, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_restart_keeps_uids, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_lost_index, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_two_sessions, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_readonly, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_uids, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_vanished, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_append_store_copy, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_keywords, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_big_folder, setup,
-		    teardown),
+		MSTORE_TEST(test_deliver_and_sync),
+		MSTORE_TEST(test_restart_keeps_uids),
+		MSTORE_TEST(test_lost_index),
+		MSTORE_TEST(test_two_sessions),
+		MSTORE_TEST(test_readonly),
+		MSTORE_TEST(test_concurrent_uids),
+		MSTORE_TEST(test_vanished),
+		MSTORE_TEST(test_append_store_copy),
+		MSTORE_TEST(test_keywords),
+		MSTORE_TEST(test_watch),
+		MSTORE_TEST(test_big_folder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

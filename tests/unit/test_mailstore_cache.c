@@ -12,7 +12,6 @@
 #include <sys/time.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,34 +26,10 @@
 
 #include "lib/xalloc.h"
 #include "mailstore/mailstore.h"
+#include "mstore_fixture.h"
 
-static char *root;
+#define root mstore_test_root
 static unsigned deliveries;
-
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	root = xstrdup("/tmp/dirmail-mcache.XXXXXX");
-	return mkdtemp(root) != NULL ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(root);
-	return 0;
-}
 
 /* Deliver N small messages into INBOX's new/. */
 static void
@@ -75,17 +50,6 @@ deliver(unsigned n)
 		assert_int_equal(fclose(fp), 0);
 		free(path);
 	}
-}
-
-static struct mstore *
-store_open(void)
-{
-	struct mstore *st;
-	char *error = NULL;
-
-	if (mstore_open(root, &st, &error) < 0)
-		fail_msg("mstore_open: %s", error);
-	return st;
 }
 
 static struct mbox *
@@ -168,7 +132,7 @@ cache_size(void)
 static void
 test_kept_across_opens(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	const void *data;
 	size_t len;
@@ -197,7 +161,7 @@ test_kept_across_opens(void **state)
 static void
 test_two_sessions(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *a, *b;
 	char *error = NULL;
 
@@ -274,7 +238,7 @@ test_damaged(void **state)
 
 		(void)unlink(path);
 		free(path);
-		st = store_open();
+		st = mstore_test_open();
 		if (i == 0)
 			deliver(10);
 		mb = open_inbox(st);
@@ -305,7 +269,7 @@ test_damaged(void **state)
 static void
 test_expunge_and_compact(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	char *error = NULL;
 	off_t before;
@@ -335,7 +299,7 @@ test_expunge_and_compact(void **state)
 static void
 test_lost_index(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	char *path;
 
@@ -361,7 +325,7 @@ test_lost_index(void **state)
 static void
 test_size_bound(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mbox *mb;
 	size_t big = 256 * 1024 + 1;
 	char *v = xcalloc(1, big);
@@ -387,17 +351,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_kept_across_opens, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_two_sessions, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expunge_and_compact,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost_index, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_size_bound, setup,
-		    teardown),
+		MSTORE_TEST(test_kept_across_opens),
+		MSTORE_TEST(test_two_sessions),
+		MSTORE_TEST(test_damaged),
+		MSTORE_TEST(test_expunge_and_compact),
+		MSTORE_TEST(test_lost_index),
+		MSTORE_TEST(test_size_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

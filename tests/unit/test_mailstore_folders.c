@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,44 +24,9 @@
 
 #include "lib/xalloc.h"
 #include "mailstore/mailstore.h"
+#include "mstore_fixture.h"
 
-static char *root;
-
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	root = xstrdup("/tmp/dirmail-mstore.XXXXXX");
-	return mkdtemp(root) != NULL ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(root);
-	return 0;
-}
-
-static struct mstore *
-store_open(void)
-{
-	struct mstore *st;
-	char *error = NULL;
-
-	if (mstore_open(root, &st, &error) < 0)
-		fail_msg("mstore_open: %s", error);
-	return st;
-}
+#define root mstore_test_root
 
 static void
 test_name_valid(void **state)
@@ -163,7 +127,7 @@ attrs_of(struct mstore *st, const char *name)
 static void
 test_create_delete(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	char *error = NULL, *path;
 	struct stat sb;
 
@@ -212,7 +176,7 @@ test_create_delete(void **state)
 static void
 test_rename(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	struct mstore_status s;
 	char *error = NULL;
 	uint32_t uv, uid;
@@ -256,7 +220,7 @@ test_rename(void **state)
 static void
 test_subscriptions(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	char *error = NULL;
 
 	(void)state;
@@ -277,7 +241,7 @@ test_subscriptions(void **state)
 	assert_int_equal(attrs_of(st, "Lists"), MA_HASNOCHILDREN);
 	/* Kept on disk across a restart. */
 	mstore_close(&st);
-	st = store_open();
+	st = mstore_test_open();
 	assert_true(attrs_of(st, "Ghost") & MA_SUBSCRIBED);
 	mstore_close(&st);
 }
@@ -285,7 +249,7 @@ test_subscriptions(void **state)
 static void
 test_auto_mailboxes(void **state)
 {
-	struct mstore *st = store_open();
+	struct mstore *st = mstore_test_open();
 	char *names[] = { "Drafts", "Sent", "Trash", "Junk", "Archive",
 	    "Notes", NULL };
 	char *error = NULL;
@@ -314,13 +278,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_valid),
-		cmocka_unit_test_setup_teardown(test_create_delete, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_subscriptions, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_auto_mailboxes, setup,
-		    teardown),
+		MSTORE_TEST(test_create_delete),
+		MSTORE_TEST(test_rename),
+		MSTORE_TEST(test_subscriptions),
+		MSTORE_TEST(test_auto_mailboxes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
