@@ -110,6 +110,7 @@ settings_read(const struct cfg *cfg)
 	local_set.queue_dir = cfg_str(cfg, "queue_directory");
 	local_set.myorigin = cfg_str(cfg, "myorigin");
 	local_set.mail_location = cfg_str(cfg, "mail_location");
+	local_set.default_realm = cfg_str(cfg, "auth_default_realm");
 	local_set.home_mailbox = cfg_str(cfg, "home_mailbox");
 	local_set.spool_dir = cfg_file(cfg, "mail_spool_directory");
 	local_set.delimiter = cfg_str(cfg, "recipient_delimiter");

@@ -25,6 +25,7 @@ struct local_settings {
 	const char *queue_dir;
 	const char *myorigin;
 	const char *mail_location;
+	const char *default_realm;	/* %d of logins without a domain */
 	const char *home_mailbox;
 	const char *spool_dir;
 	const char *delimiter;		/* recipient_delimiter */

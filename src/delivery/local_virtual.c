@@ -76,7 +76,7 @@ static void
 deliver_owner(const struct local_job *job, const struct userdb_user *u,
     struct local_result *r)
 {
-	const char *at = strrchr(job->rcpt, '@'), *err;
+	const char *err;
 	uid_t uid = local_set.have_mail_uid ? local_set.mail_uid : u->uid;
 	gid_t gid = local_set.have_mail_gid ? local_set.mail_gid : u->gid;
 	char *dir;
@@ -93,7 +93,7 @@ deliver_owner(const struct local_job *job, const struct userdb_user *u,
 	if (uid_check(job, u->login, uid, r) < 0)
 		return;
 	if (mail_location_expand(u->mail != NULL ? u->mail :
-	    local_set.mail_location, u->login, at != NULL ? at + 1 : "",
+	    local_set.mail_location, u->login, local_set.default_realm,
 	    u->home, &dir, &err) < 0) {
 		log_error("%s: to=<%s>: user \"%s\": %s", job->queue_id,
 		    job->rcpt, u->login, err);

@@ -5,7 +5,8 @@
  * Where a user's mail lives: Dovecot's mail_location (or the userdb
  * "mail" field) expanded for one user.  Shared by the local delivery
  * agent and the IMAP/POP3 mail processes, so that both open the same
- * Maildir.
+ * Maildir: both pass auth_default_realm as DOMAIN, so that a login
+ * without a domain names one mailbox whichever address the mail came to.
  */
 
 /*

@@ -292,7 +292,8 @@ mra_mail_process(const struct mra_spawner *sp, const struct mra_handover *h,
 		mail_fail(sp, h, "mail access refused", why);
 	location = u.mail != NULL && *u.mail != '\0' ? u.mail :
 	    cfg_str(sp->cfg, "mail_location");
-	if (mail_location_expand(location, u.name, "", u.home, &mail,
+	if (mail_location_expand(location, u.name,
+	    cfg_str(sp->cfg, "auth_default_realm"), u.home, &mail,
 	    &error) < 0)
 		mail_fail(sp, h, "mail_location", error);
 	mra_reply_send(sp->sock, h->seq, getpid(), NULL);
