@@ -260,10 +260,17 @@ static void
 queue_setup(void)
 {
 	char *error;
+	int tries;
 
-	if (queue_dirs_create(qmgr.queue_dir, (uid_t)-1, (gid_t)-1,
-	    &error) < 0)
-		log_fatal("queue_directory: %s", error);
+	/* smtpd, started with us, makes the queue as root when it is new;
+	   give it a few seconds before calling a refusal fatal. */
+	for (tries = 0; queue_dirs_create(qmgr.queue_dir, (uid_t)-1,
+	    (gid_t)-1, &error) < 0; tries++) {
+		if (tries == 50)
+			log_fatal("queue_directory: %s", error);
+		free(error);
+		usleep(100 * 1000);
+	}
 }
 
 /* SIGTERM: no new work; let the requests in flight finish a moment. */
