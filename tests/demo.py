@@ -19,7 +19,7 @@ PORTS = {
     "imap_listen": 2143, "imaps_listen": 2993, "pop3_listen": 2110,
     "pop3s_listen": 2995,
 }
-SERVICES = ("authd", "smtpd", "qmgr", "imapd", "pop3d")
+SERVICES = ("authd", "smtpd", "qmgr", "local", "smtp", "imapd", "pop3d")
 
 
 def sh(*cmd, **kw):
@@ -119,10 +119,16 @@ def write_config(demo, build, env, user):
     write_tables(demo, env, user)
     for sub in ("run", "queue", "mail"):
         (demo / sub).mkdir(exist_ok=True)
+    # Each user's Maildir (mail_location below) is made by the delivery
+    # agent as that user, in a directory everyone may create in (with
+    # the sticky bit, as /tmp).
+    os.chmod(demo / "mail", 0o1777)
     lines = {
         "myhostname": "mail.example.com",
         "mydomain": "example.com",
         "mydestination": "localhost",
+        # A maildrop without a domain ("alice") means alice@example.com.
+        "myorigin": "example.com",
         "run_directory": demo / "run",
         "queue_directory": demo / "queue",
         "daemon_directory": libexec,
@@ -134,7 +140,7 @@ def write_config(demo, build, env, user):
         "virtual_alias_maps": f"ldap:{demo}/ldap-virtual-alias.cf",
         "passdb": f"ldap:{demo}/dovecot-ldap.conf.ext",
         "userdb": f"ldap:{demo}/dovecot-ldap.conf.ext",
-        "mail_location": f"maildir:{demo}/mail/%d/%n",
+        "mail_location": f"maildir:{demo}/mail/%n",
         "alias_maps": "", "alias_database": "",
         "auth_listen": "unix:$run_directory/auth-client:0660",
         "auth_userdb_listen": "unix:$run_directory/auth-userdb:0600",
