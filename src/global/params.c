@@ -116,6 +116,7 @@ const struct cfg_param dirmail_params[] = {
 	B(resolve_dequoted_address, "yes", "resolve \"user@remote\"@ours as user@remote (so it is never relayed unchecked)"),
 	F(run_directory, RUNSTATEDIR "/dirmail", "sockets and the pid file"),
 	D(service_throttle_time, "60s", 's', 1, 0, "the longest wait before a service that keeps failing is restarted"),
+	L(showq_listen, "unix:$run_directory/showq:0666", "the local socket mailq asks for the queue listing when the user may not read the queue"),
 	D(smtp_connect_timeout, "30s", 's', 1, 0, "how long a connection to an SMTP or LMTP server may take"),
 	D(smtp_connection_cache_time_limit, "2s", 's', 0, 0, "how long an idle SMTP connection is kept for reuse"),
 	D(smtp_data_done_timeout, "600s", 's', 1, 0, "how long to wait for the reply to the end of a message"),

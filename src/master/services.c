@@ -31,6 +31,9 @@ const struct service_def service_defs[] = {
 	{ .name = "local", .listen = { NULL }, .runs_with = "smtpd",
 	  .drops_itself = true },
 	{ .name = "smtp", .listen = { NULL }, .runs_with = "smtpd" },
+	/* mailq for users who may not read the queue. */
+	{ .name = "showq", .listen = { "showq_listen", NULL },
+	  .runs_with = "smtpd" },
 	/* imapd and pop3d keep a root spawner for the mail processes, which
 	   run as each mailbox owner (src/mra/mra.h). */
 	{ .name = "imapd", .listen = { "imap_listen", "imaps_listen", NULL },

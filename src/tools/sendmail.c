@@ -25,6 +25,7 @@
 
 #include "global/params.h"
 #include "lib/cfg.h"
+#include "lib/fdio.h"
 #include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -145,32 +146,39 @@ parse_args(struct args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The pickup socket's path: the first pickup_listen entry.  Allocated,
-   or NULL after logging why. */
+/* The path of the first entry of the listener list PARAM, which must be
+   a unix: socket.  Allocated, or NULL after logging why. */
 static char *
-pickup_path(const struct cfg *cfg)
+socket_path(const struct cfg *cfg, const char *param)
 {
-	char *const *list = cfg_list(cfg, "pickup_listen");
+	char *const *list = cfg_list(cfg, param);
 	struct listen_spec spec;
 	const char *why;
 	char *path;
 
 	if (list[0] == NULL) {
-		log_error("pickup_listen is empty: there is no pickup socket");
+		log_error("%s is empty: there is no socket", param);
 		return NULL;
 	}
 	if (listen_parse(list[0], &spec, &why) < 0) {
-		log_error("pickup_listen: %s: %s", list[0], why);
+		log_error("%s: %s: %s", param, list[0], why);
 		return NULL;
 	}
 	if (spec.type != LISTEN_UNIX) {
-		log_error("pickup_listen: %s: not a unix: socket", list[0]);
+		log_error("%s: %s: not a unix: socket", param, list[0]);
 		listen_spec_clear(&spec);
 		return NULL;
 	}
 	path = xstrdup(spec.path);
 	listen_spec_clear(&spec);
 	return path;
+}
+
+/* The pickup socket's path: the first pickup_listen entry. */
+static char *
+pickup_path(const struct cfg *cfg)
+{
+	return socket_path(cfg, "pickup_listen");
 }
 
 /* The envelope sender: -f, or the real uid's login @myorigin.
@@ -213,6 +221,32 @@ queue_reader(const struct cfg *cfg)
 	return pw != NULL && pw->pw_uid == getuid();
 }
 
+/* Others than root and dirmail_user: ask showq, which runs as
+   dirmail_user, through the first showq_listen socket. */
+static int
+list_queue_showq(const struct cfg *cfg)
+{
+	char *path = socket_path(cfg, "showq_listen"), buf[8192];
+	ssize_t n;
+	int fd;
+
+	if (path == NULL)
+		return EX_UNAVAILABLE;
+	if ((fd = sendmail_connect(path)) < 0) {
+		log_error("cannot ask for the queue listing (%s): %s: mail "
+		    "system is down", path, strerror(errno));
+		free(path);
+		return EX_UNAVAILABLE;
+	}
+	free(path);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 &&
+	    errno == EINTR))
+		if (n > 0 && fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			break;
+	close(fd);
+	return n == 0 ? EX_OK : EX_IOERR;
+}
+
 /* -bp, mailq: the queue listing of dirmailctl queue list. */
 static int
 list_queue(const struct args *a, const struct cfg *cfg)
@@ -221,11 +255,8 @@ list_queue(const struct args *a, const struct cfg *cfg)
 	char *argv[] = { "queue", "list", NULL };
 	char *none[] = { NULL };
 
-	if (!queue_reader(cfg)) {
-		log_error("Permission denied: only root and %s may read the "
-		    "mail queue", cfg_str(cfg, "dirmail_user"));
-		return EX_NOPERM;
-	}
+	if (!queue_reader(cfg))
+		return list_queue_showq(cfg);
 	ctx.overrides = none;
 	optind = 1;
 	return ctl_queue_main(&ctx, 2, argv) == 0 ? EX_OK : EX_UNAVAILABLE;

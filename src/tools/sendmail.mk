@@ -9,6 +9,13 @@ src_tools_sendmail_SOURCES = \
 src_tools_sendmail_LDADD = src/queue/libqueue.a $(DM_LIBS) $(DM_EXTLIBS)
 src_tools_sendmail_LDFLAGS = $(AM_LDFLAGS) $(QUEUE_LDFLAGS)
 
+# showq: the queue listing for users who may not read the queue.
+dirmaillibexec_PROGRAMS += src/tools/showq
+src_tools_showq_SOURCES = src/tools/showq.c \
+	src/tools/ctl_queue.c src/tools/ctl.h
+src_tools_showq_LDADD = src/queue/libqueue.a $(DM_LIBS) $(DM_EXTLIBS)
+src_tools_showq_LDFLAGS = $(AM_LDFLAGS) $(QUEUE_LDFLAGS)
+
 # mailq and newaliases live in bindir, as on Debian, and point at the one
 # program.
 install-exec-hook: install-sendmail-links

@@ -34,7 +34,8 @@ import pytest
 
 from util import program, free_port, write_config
 
-SERVICES = ("authd", "smtpd", "qmgr", "local", "smtp", "imapd", "pop3d")
+SERVICES = ("authd", "smtpd", "qmgr", "local", "smtp", "showq", "imapd",
+            "pop3d")
 
 
 def pid_alive(pid):

@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from smtp_util import queued, smtp_instance
+from smtp_util import wait_greeting, queued, smtp_instance
 from util import ctl, program
 
 ORIGIN = "origin.example"
@@ -25,9 +25,13 @@ def mta(dirmail, tmp_path, smtp_cert):
     in a world-readable directory."""
     pub = pathlib.Path(tempfile.mkdtemp(prefix="dirmail-pickup-"))
     pub.chmod(0o755)
-    d = smtp_instance(dirmail, tmp_path, smtp_cert,
+    d = smtp_instance(dirmail, tmp_path, smtp_cert, start=False,
                       pickup_listen=f"unix:{pub}/pickup:0666",
+                      showq_listen=f"unix:{pub}/showq:0666",
                       myorigin=ORIGIN)
+    d.link_services({"showq": "showq"})
+    d.start()
+    wait_greeting(d)
     d.pub = pub
     shutil.copy(d.config, pub / "dirmail.cf")
     (pub / "dirmail.cf").chmod(0o644)
@@ -203,9 +207,20 @@ def test_mailq(mta):
                          out, re.M), out
         assert re.search(r"^\s+bob@example\.com$", out, re.M), out
         assert "-- 0 Kbytes in 1 Request." in out
+    # Users who may not read the queue get the same listing from showq
+    # (as Postfix's postqueue -p does through its showq service).
     r = run(mta, name="mailq", user="nobody")
-    assert r.returncode == 77
-    assert b"Permission denied" in r.stderr
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert re.search(rf"^{qid}\s+\d+ .{{19}}  alice@example\.com$", out,
+                     re.M), out
+    assert "-- 0 Kbytes in 1 Request." in out
+    # Without showq, nobody is told the mail system is down.
+    mta.write_config(showq_listen=f"unix:{mta.pub}/none:0666")
+    shutil.copy(mta.config, mta.pub / "dirmail.cf")
+    r = run(mta, name="mailq", user="nobody")
+    assert r.returncode == 69, r
+    assert b"mail system is down" in r.stderr
     assert qid.encode() not in r.stdout
 
 
