@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/xalloc.h"
 #include "mailstore/cache_int.h"
 
@@ -248,7 +249,7 @@ mc_rewrite(struct mbox *mb)
 		goto out;
 	}
 	data = build_file(mb, &len);
-	if (ms_write_all(fd, data, len) < 0 || rename(tmp, path) < 0 ||
+	if (fd_write_all(fd, data, len) < 0 || rename(tmp, path) < 0 ||
 	    fstat(fd, &c->st) < 0) {
 		(void)unlink(tmp);
 		close(fd);

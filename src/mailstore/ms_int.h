@@ -133,7 +133,6 @@ void ms_cache_close(struct mbox *mb);
 void ms_target_free(struct ms_target **t);
 
 /* msutil.c */
-int ms_write_all(int fd, const void *data, size_t len);
 /* Replace PATH with LEN bytes of DATA: PATH.tmp, fsync, rename. */
 int ms_write_atomic(const char *path, const void *data, size_t len,
     char **error_r);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/xalloc.h"
 #include "mailstore/ms_int.h"
 
@@ -171,7 +172,7 @@ write_tmp(const char *path, const char *data, size_t len, time_t date,
 		free(lf);
 		return -1;
 	}
-	if (ms_write_all(fd, lf, n) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, lf, n) < 0 || fsync(fd) < 0) {
 		*error_r = xasprintf("write %s: %s", path, strerror(errno));
 	} else {
 		struct timespec ts[2] = { { date, 0 }, { date, 0 } };
@@ -271,7 +272,7 @@ copy_file(const char *src, const char *tmp, char **error_r)
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
-	ret = fd < 0 || ms_write_all(fd, data, len) < 0 || fsync(fd) < 0 ?
+	ret = fd < 0 || fd_write_all(fd, data, len) < 0 || fsync(fd) < 0 ?
 	    -1 : 0;
 	if (ret < 0)
 		*error_r = xasprintf("write %s: %s", tmp, strerror(errno));

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "mailstore/ms_int.h"
@@ -341,7 +342,7 @@ uidx_append(struct uidx *ix, size_t first, bool recent, char **error_r)
 	}
 	if (recent)
 		str_appendf(&s, "R %" PRIu32 "\n", ix->recent_uid);
-	if (ms_write_all(fd, str_c(&s), s.len) < 0 || fsync(fd) < 0 ||
+	if (fd_write_all(fd, str_c(&s), s.len) < 0 || fsync(fd) < 0 ||
 	    fstat(fd, &sb) < 0) {
 		*error_r = xasprintf("write %s: %s", path, strerror(errno));
 		ret = -1;

@@ -18,29 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/xalloc.h"
 #include "mailstore/ms_int.h"
 
 /* Files made by this process, for unique names within a microsecond. */
 static atomic_uint ms_counter;
-
-int
-ms_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int
 ms_write_atomic(const char *path, const void *data, size_t len,
@@ -56,7 +39,7 @@ ms_write_atomic(const char *path, const void *data, size_t len,
 		free(tmp);
 		return -1;
 	}
-	if (ms_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		*error_r = xasprintf("write %s: %s", tmp, strerror(saved));
 		close(fd);
