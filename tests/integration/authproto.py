@@ -13,6 +13,27 @@ def b64(data):
     return base64.b64encode(data).decode()
 
 
+def tab_escape(value):
+    """Dovecot's tab-escaping of one field (0x01, TAB, LF, CR), as the
+    auth protocols and the delivery protocol use it."""
+    return (str(value).replace("\x01", "\x011").replace("\t", "\x01t")
+            .replace("\n", "\x01n").replace("\r", "\x01r"))
+
+
+def tab_unescape(field):
+    """Undo tab_escape(); 0x01 before any other byte stands for it."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\x01" and i + 1 < len(field):
+            out.append({"1": "\x01", "t": "\t", "n": "\n",
+                        "r": "\r"}.get(field[i + 1], field[i + 1]))
+            i += 2
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
 def plain(user, password, authzid=""):
     """The base64 PLAIN response for USER and PASSWORD."""
     return b64(f"{authzid}\0{user}\0{password}")

@@ -19,6 +19,7 @@ import time
 import pytest
 
 import queuefile
+from authproto import tab_unescape
 from dirmail_fixture import wait_for
 from smtp_util import LISTENERS, Raw, smtp_params, wait_greeting, \
     write_tables
@@ -29,19 +30,6 @@ TRANSPORT = ("discard.test discard:\n"
              "error.test error:no such user here\n"
              "fake.test smtp:[fake.test]:2525\n"
              ".other.test smtp:\n")
-
-
-def unescape(field):
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\x01" and i + 1 < len(field):
-            out.append({"1": "\x01", "t": "\t", "n": "\n",
-                        "r": "\r"}.get(field[i + 1], field[i + 1]))
-            i += 2
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
 
 
 class FakeAgent:
@@ -95,7 +83,7 @@ class FakeAgent:
             line = f.readline()
             if not line:
                 return None
-            fields = [unescape(x) for x in
+            fields = [tab_unescape(x) for x in
                       line.decode().rstrip("\n").split("\t")]
             if fields[0] == "D":
                 head = fields

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 
+from authproto import tab_escape, tab_unescape
 from dirmail_fixture import wait_for
 
 CONTENT = (b"Received: from test\r\n\tby test; now\r\n"
@@ -43,24 +44,6 @@ def write_queue_file(path, qid, sender, rcpts, content=CONTENT, attrs=()):
     return offset, len(content)
 
 
-def _esc(value):
-    return (str(value).replace("\x01", "\x011").replace("\t", "\x01t")
-            .replace("\n", "\x01n").replace("\r", "\x01r"))
-
-
-def _unesc(value):
-    out, i = [], 0
-    while i < len(value):
-        if value[i] == "\x01" and i + 1 < len(value):
-            out.append({"1": "\x01", "t": "\t", "n": "\n",
-                        "r": "\r"}.get(value[i + 1], value[i + 1]))
-            i += 2
-        else:
-            out.append(value[i])
-            i += 1
-    return "".join(out)
-
-
 class Qmgr:
     """qmgr, played by the test: one connection to private/smtp."""
 
@@ -84,12 +67,12 @@ class Qmgr:
         path = qdir / qid
         offset, length = write_queue_file(path, qid, sender, rcpts,
                                           content, attrs)
-        lines = ["\t".join(_esc(f) for f in
+        lines = ["\t".join(tab_escape(f) for f in
                            ("D", qid, path, offset, length, transport,
                             nexthop, sender))]
-        lines += ["A\t" + _esc(a) for a in attrs]
+        lines += ["A\t" + tab_escape(a) for a in attrs]
         for i, r in enumerate(rcpts):
-            lines.append("\t".join(_esc(f) for f in
+            lines.append("\t".join(tab_escape(f) for f in
                                    ("R", i, r, (orcpt or {}).get(r, ""),
                                     (notify or {}).get(r, ""))))
         lines.append(".")
@@ -111,7 +94,7 @@ class Qmgr:
             line = line.decode()
             if line == ".":
                 return result
-            f = [_unesc(x) for x in line.split("\t")]
+            f = [tab_unescape(x) for x in line.split("\t")]
             assert f[0] == "S", line
             result[int(f[1])] = (int(f[2]), f[3], f[4], f[5])
 
