@@ -244,9 +244,25 @@ user_ids(const struct cfg *cfg, const struct mail_user *u, uid_t *uid_r,
 
 /* Become UID/GID for good, with GID as the only group.  0, or -1. */
 static int
-become_user(uid_t uid, gid_t gid, char **why_r)
+become_user(const char *user, uid_t uid, gid_t gid, char **why_r)
 {
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int ret;
+
+	/*
+	 * A system user (uid and gid those of the passwd entry named like
+	 * the login: PAM, SSSD, the passwd userdb) gets its supplementary
+	 * groups too, as Dovecot gives them to passwd users; any other
+	 * owner only its gid.
+	 */
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL && res->pw_gid == gid &&
+	    strcmp(res->pw_name, user) == 0)
+		ret = initgroups(res->pw_name, gid);
+	else
+		ret = setgroups(1, &gid);
+	if (ret < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		*why_r = xasprintf("cannot become uid %lu gid %lu: %s",
 		    (unsigned long)uid, (unsigned long)gid, strerror(errno));
 		return -1;
@@ -298,7 +314,7 @@ mra_mail_process(const struct mra_spawner *sp, const struct mra_handover *h,
 		mail_fail(sp, h, "mail_location", error);
 	mra_reply_send(sp->sock, h->seq, getpid(), NULL);
 	close(sp->sock);
-	if (become_user(uid, gid, &why) < 0)
+	if (become_user(h->user, uid, gid, &why) < 0)
 		log_fatal("%s(%s): %s", sp->service, u.name, why);
 	if (u.home == NULL || chdir(u.home) < 0)
 		(void)chdir("/");

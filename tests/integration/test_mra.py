@@ -144,6 +144,13 @@ def mpid_uids(pid):
     return [int(u) for u in uids], [int(g) for g in gids]
 
 
+def mpid_groups(pid):
+    """The supplementary groups of process PID."""
+    status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    return {int(g) for g in
+            re.search(r"^Groups:(.*)$", status, re.M).group(1).split()}
+
+
 CAPS = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+")
 
 

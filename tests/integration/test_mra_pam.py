@@ -7,9 +7,11 @@ process running as that user."""
 import email
 import email.policy
 import imaplib
+import grp
 import os
 import poplib
 import subprocess
+import types
 
 import pytest
 
@@ -19,7 +21,7 @@ from test_authd_pam import pam_env
 from test_authd_pam import pytestmark as NEED_PAM_WRAPPER
 from test_delivery_e2e import smtp_send
 from test_local import add_user, mail_root, maildir_files, tmpdirs  # noqa: F401
-from test_mra import mpid_uids
+from test_mra import mpid_groups, mpid_uids
 from util import program
 
 try:
@@ -47,10 +49,18 @@ def pam_user(tmpdirs):  # noqa: F811
     # Before the try: useradd fails on a name that exists already, and
     # that account is left alone.
     pw = add_user(name, mail_root(tmpdirs) / "home" / name)
+    extra = f"{name}x"
     try:
-        yield pw
+        # A supplementary group, which the mail process must carry.
+        subprocess.run(["groupadd", extra], check=True, capture_output=True)
+        subprocess.run(["usermod", "-aG", extra, name], check=True,
+                       capture_output=True)
+        yield types.SimpleNamespace(
+            pw_name=pw.pw_name, pw_uid=pw.pw_uid, pw_gid=pw.pw_gid,
+            pw_dir=pw.pw_dir, extra_gid=grp.getgrnam(extra).gr_gid)
     finally:
         subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["groupdel", extra], capture_output=True)
 
 
 @pytest.fixture
@@ -114,6 +124,10 @@ def check_mail_process(d, proto, since):
     uids, gids = mpid_uids(int(m.group(1)))
     assert set(uids) == {d.user.pw_uid}
     assert set(gids) == {d.user.pw_gid}
+    # A system user's supplementary groups, as Dovecot's passwd userdb
+    # gives them; never root's.
+    assert mpid_groups(int(m.group(1))) == {d.user.pw_gid,
+                                           d.user.extra_gid}
 
 
 def test_pam_user_reads_smtp_mail_over_imap_and_pop3(pamimap):
