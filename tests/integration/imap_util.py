@@ -11,6 +11,7 @@ import imaplib
 import os
 import pathlib
 import shutil
+import socket
 import tempfile
 import time
 
@@ -112,3 +113,19 @@ def imap_instance(dirmail, tmp_path, mailroot, cert=None, listen=None,
                 services=services or {"authd": "authd", "imapd": "imapd"})
     wait_imap(d)
     return ImapInstance(d, mailroot)
+
+
+class ImapSession:
+    """A logged-in session on imap_listen at the byte level: the socket
+    (s) and its reader (f).  Subclasses give cmd(TEXT), which must answer
+    the LOGIN sent here."""
+
+    def __init__(self, imap, user="alice", timeout=15):
+        self.s = socket.create_connection(
+            ("127.0.0.1", imap.d.ports["imap_listen"]), timeout=timeout)
+        self.f = self.s.makefile("rb")
+        assert self.f.readline().startswith(b"* OK")
+        self.cmd(f"LOGIN {user} {user}-password")
+
+    def send(self, line):
+        self.s.sendall(line.encode() + b"\r\n")

@@ -6,11 +6,10 @@ gone never lends its ENVELOPE to the message that now has its UID."""
 
 import os
 import re
-import socket
 
 import pytest
 
-from imap_util import USERS, imap_instance, mailroot  # noqa: F401 (fixture)
+from imap_util import USERS, ImapSession, imap_instance, mailroot  # noqa: F401 (fixture)
 
 SIMPLE = ("From: Alice Martin <alice@example.com>\n"
           "To: Bob <bob@example.com>, carol@example.net\n"
@@ -51,22 +50,16 @@ def imap(dirmail, tmp_path, mailroot):  # noqa: F811
     return imap_instance(dirmail, tmp_path, mailroot)
 
 
-class Raw:
+class Raw(ImapSession):
     """A logged-in session at the byte level, literals included."""
 
-    def __init__(self, imap, user="alice"):
-        self.s = socket.create_connection(
-            ("127.0.0.1", imap.d.ports["imap_listen"]), timeout=15)
-        self.f = self.s.makefile("rb")
-        assert self.f.readline().startswith(b"* OK")
-        self.n = 0
-        self.cmd(f"LOGIN {user} {user}-password")
+    n = 0
 
     def cmd(self, text):
         """The untagged responses of TEXT as bytes; asserts OK."""
         self.n += 1
         tag = b"c%d" % self.n
-        self.s.sendall(tag + b" " + text.encode() + b"\r\n")
+        self.send(f"c{self.n} {text}")
         out = b""
         while True:
             line = self.f.readline()

@@ -4,12 +4,11 @@ Maildir and by one that dirmail's own smtpd, qmgr and local deliver,
 with the keep-alive while idling."""
 
 import re
-import socket
 import time
 
 import pytest
 
-from imap_util import imap_instance, mailroot  # noqa: F401 (fixture)
+from imap_util import ImapSession, imap_instance, mailroot  # noqa: F401 (fixture)
 from smtp_util import smtp_params, smtp_cert, write_tables  # noqa: F401
 from test_delivery_e2e import smtp_send
 
@@ -21,18 +20,11 @@ def imap(dirmail, tmp_path, mailroot):  # noqa: F811
     return imap_instance(dirmail, tmp_path, mailroot)
 
 
-class Raw:
+class Raw(ImapSession):
     """A logged-in IMAP session at the byte level (for IDLE)."""
 
     def __init__(self, imap, user="alice"):
-        self.s = socket.create_connection(
-            ("127.0.0.1", imap.d.ports["imap_listen"]), timeout=10)
-        self.f = self.s.makefile("rb")
-        assert self.f.readline().startswith(b"* OK")
-        self.cmd(f"LOGIN {user} {user}-password")
-
-    def send(self, line):
-        self.s.sendall(line.encode() + b"\r\n")
+        super().__init__(imap, user, timeout=10)
 
     def cmd(self, text, tag="t"):
         self.send(f"{tag} {text}")
