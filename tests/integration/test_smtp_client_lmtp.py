@@ -5,17 +5,13 @@ played by the test."""
 
 import os
 import pathlib
-import shutil
-import subprocess
 import tempfile
-import time
 
 import pytest
 
 from test_smtp_client_helpers import Qmgr, agent
-from util import free_port
+from util import DOVECOT, free_port, private_dovecot
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 LMTP = "/usr/lib/dovecot/lmtp"
 
 
@@ -63,30 +59,9 @@ userdb {{
   args = {top}/passwd
 }}
 """)
-    out = open(top / "dovecot.out", "ab")
-    proc = subprocess.Popen([DOVECOT, "-F", "-c", str(top / "dovecot.conf")],
-                            stdin=subprocess.DEVNULL, stdout=out,
-                            stderr=subprocess.STDOUT)
-    out.close()
-    try:
-        deadline = time.monotonic() + 20
-        while not (top / "lmtp").exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("dovecot did not start: " + "".join(
-                    f.read_text(errors="replace") for f in
-                    (top / "dovecot.out", top / "dovecot.log")
-                    if f.exists()))
-            time.sleep(0.05)
+    with private_dovecot(top, top / "lmtp"):
         yield {"socket": str(top / "lmtp"), "port": port,
                "maildir": top / "mail" / "dana" / "Maildir"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(top, ignore_errors=True)
 
 
 def delivered(maildir):

@@ -6,7 +6,6 @@ that must never be relayed, and a real Dovecot as the SASL server."""
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -16,7 +15,7 @@ import pytest
 from slapd_fixture import SRCDIR, Slapd
 from smtp_util import MESSAGE, Raw, plain, queued, smtp_instance
 from test_ldap_table import make_table
-from util import ctl, free_port
+from util import DOVECOT, ctl, free_port, private_dovecot
 
 LDIF = SRCDIR / "tests/fixtures/smtpd_recipients.ldif"
 LDIF_TOP = "ou=smtpdtest,dc=example,dc=com"
@@ -422,7 +421,6 @@ def test_routed_local_part_in_a_virtual_domain_is_never_accepted(strict):
 
 # -- a real Dovecot as the SASL server ---------------------------------------
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 
 def dovecot_skip_reason():
@@ -468,29 +466,8 @@ userdb {{
   args = uid=nobody gid=nogroup home=/tmp
 }}
 """)
-    out = open(top / "dovecot.out", "ab")
-    proc = subprocess.Popen([DOVECOT, "-F", "-c", str(top / "dovecot.conf")],
-                            stdin=subprocess.DEVNULL, stdout=out,
-                            stderr=subprocess.STDOUT)
-    out.close()
-    try:
-        deadline = time.monotonic() + 20
-        while not socket_path.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("dovecot did not start: " + "".join(
-                    f.read_text(errors="replace") for f in
-                    (top / "dovecot.out", top / "dovecot.log")
-                    if f.exists()))
-            time.sleep(0.05)
+    with private_dovecot(top, socket_path):
         yield str(socket_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(top, ignore_errors=True)
 
 
 def submission_tls(d):

@@ -1,10 +1,15 @@
 """Helpers shared by the integration tests: where the built programs are,
 free ports, and running dirmailctl."""
 
+import contextlib
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
+import time
+
+import pytest
 
 SRCDIR = pathlib.Path(__file__).resolve().parents[2]
 BUILDDIR = pathlib.Path(os.environ.get("DIRMAIL_BUILDDIR", SRCDIR / "build"))
@@ -57,3 +62,38 @@ def ctl(*args, config=None, input=None, timeout=60, env=None):
         full_env.update(env)
     return subprocess.run(cmd, input=input, capture_output=True, text=True,
                           timeout=timeout, env=full_env)
+
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+
+@contextlib.contextmanager
+def private_dovecot(top, ready):
+    """Run "dovecot -F -c TOP/dovecot.conf" (written by the caller) until
+    the file READY exists (its socket); stop it and remove TOP after the
+    block.  Its output goes to TOP/dovecot.out; a Dovecot that dies or
+    takes over 20 s fails the test with that output and TOP/dovecot.log."""
+    top = pathlib.Path(top)
+    with open(top / "dovecot.out", "ab") as out:
+        proc = subprocess.Popen([DOVECOT, "-F", "-c",
+                                 str(top / "dovecot.conf")],
+                                stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while not pathlib.Path(ready).exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("dovecot did not start: " + "".join(
+                    f.read_text(errors="replace") for f in
+                    (top / "dovecot.out", top / "dovecot.log")
+                    if f.exists()))
+            time.sleep(0.05)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(top, ignore_errors=True)
