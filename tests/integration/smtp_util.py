@@ -124,9 +124,13 @@ def queued_ids(d):
 class Raw:
     """A byte-level SMTP client: send exactly what a test says."""
 
-    def __init__(self, d, name="smtpd_listen", tls=False, greet=True):
-        self.sock = socket.create_connection(("127.0.0.1", d.ports[name]),
-                                             timeout=15)
+    def __init__(self, d, name="smtpd_listen", tls=False, greet=True,
+                 source=None):
+        """SOURCE: the client address (another loopback address keeps a
+        test's rate-limit counters apart from the fixture's probes)."""
+        self.sock = socket.create_connection(
+            ("127.0.0.1", d.ports[name]), timeout=15,
+            source_address=(source, 0) if source else None)
         if tls:
             self.sock = client_context().wrap_socket(
                 self.sock, server_hostname="mail.example.com")

@@ -12,6 +12,9 @@ import pytest
 from smtp_util import (MESSAGE, Raw, b64, client_context, plain, queued,
                        smtp_instance)
 
+# The address the limit tests connect from (see Raw).
+CLIENT = "127.0.0.2"
+
 
 @pytest.fixture
 def mta(dirmail, tmp_path, smtp_cert):
@@ -233,28 +236,29 @@ def test_connection_rate_and_count_limits(dirmail, tmp_path, smtp_cert):
     d = smtp_instance(dirmail, tmp_path, smtp_cert,
                       smtpd_client_connection_rate_limit="3",
                       smtpd_client_event_limit_exceptions="")
-    # smtp_instance's probe used at least one of the three.
+    # From 127.0.0.2: the start-up probes from 127.0.0.1 do not count.
     codes = []
     for _ in range(4):
-        c = Raw(d, greet=False)
+        c = Raw(d, greet=False, source=CLIENT)
         codes.append(c.reply())
         c.close()
-    greeted = [t for code, t in codes if code == 220]
-    refused = [t for code, t in codes if code == 421]
-    assert len(greeted) <= 2 and len(greeted) + len(refused) == 4
-    assert refused[-1] == ("421 4.7.0 mail.example.com Error: too many "
-                           "connections from 127.0.0.1")
-    assert "Connection rate limit exceeded" in d.log()
+    assert [code for code, _ in codes] == [220, 220, 220, 421]
+    assert codes[-1][1] == ("421 4.7.0 mail.example.com Error: too many "
+                            "connections from 127.0.0.2")
+    assert re.search(r"Connection rate limit exceeded: 4 from "
+                     r"\S*\[127\.0\.0\.2\]", d.log())
+    # Another client is not affected.
+    Raw(d, source="127.0.0.3").close()
 
 
 def test_connection_count_limit(dirmail, tmp_path, smtp_cert):
     d = smtp_instance(dirmail, tmp_path, smtp_cert,
                       smtpd_client_connection_count_limit="2",
                       smtpd_client_event_limit_exceptions="")
-    a, b = Raw(d), Raw(d)
-    c = Raw(d, greet=False)
+    a, b = Raw(d, source=CLIENT), Raw(d, source=CLIENT)
+    c = Raw(d, greet=False, source=CLIENT)
     assert c.reply()[1].startswith("421 4.7.0 mail.example.com Error: too "
-                                   "many connections from 127.0.0.1")
+                                   "many connections from 127.0.0.2")
     a.close()
     b.close()
 
