@@ -215,12 +215,19 @@ move_to_new(const char *dir, const char *tmp, const char *base, size_t size,
 	int saved;
 
 	*new_r = xasprintf("%s/%s,S=%zu", newdir, base, size);
-	if (link(tmp, *new_r) < 0 &&
-	    (errno != EPERM || rename(tmp, *new_r) < 0)) {
-		*error_r = xasprintf("link %s: %s", *new_r, strerror(errno));
-		goto fail;
+	/* One rename that never replaces a file; where the file system
+	   cannot, link and unlink (or a plain rename where it cannot
+	   link). */
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, *new_r, RENAME_NOREPLACE) < 0) {
+		if ((errno != EINVAL && errno != ENOSYS) ||
+		    (link(tmp, *new_r) < 0 &&
+		    (errno != EPERM || rename(tmp, *new_r) < 0))) {
+			*error_r = xasprintf("link %s: %s", *new_r,
+			    strerror(errno));
+			goto fail;
+		}
+		(void)unlink(tmp);
 	}
-	(void)unlink(tmp);
 	if (dir_sync(newdir) < 0) {
 		*error_r = xasprintf("fsync %s: %s", newdir, strerror(errno));
 		saved = errno;

@@ -35,6 +35,7 @@ static const struct {
 	{ QUEUE_BOUNCE, 0700 },
 	{ QUEUE_DEFER, 0700 },
 	{ QUEUE_PRIVATE, 0700 },
+	{ QUEUE_SPARE, 0700 },
 	{ QUEUE_PUBLIC, 0710 },
 };
 

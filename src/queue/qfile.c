@@ -36,6 +36,7 @@ struct queue_file {
 	char *path;		/* DIR/ID */
 	char id[QUEUE_ID_MAX + 1];
 	int fd;
+	bool reused;		/* an old file: cut its tail when done */
 	int error;		/* first errno, or 0 */
 	struct qrec_state st;
 	unsigned long long written;	/* bytes in the file */
@@ -227,6 +228,59 @@ queue_file_create(const char *queue_dir, struct queue_file **qf_r,
 	return 0;
 }
 
+/*
+ * Claim the retired file SPARE for QF under a fresh id: rename it to
+ * DIR/.ID and open it.  0, 1 when it cannot be used (gone, or not a
+ * plain file of ours with one link: then removed), -1 on error.
+ */
+static int
+qf_try_reuse(struct queue_file *qf, const char *spare)
+{
+	struct stat sb;
+
+	queue_id_new(qf->id);
+	free(qf->tmp_path);
+	free(qf->path);
+	qf->path = xasprintf("%s/%s", qf->dir, qf->id);
+	qf->tmp_path = xasprintf("%s/.%s", qf->dir, qf->id);
+	if (lstat(qf->path, &sb) == 0 || lstat(qf->tmp_path, &sb) == 0)
+		return 1;
+	if (rename(spare, qf->tmp_path) < 0)
+		return errno == ENOENT ? 1 : -1;
+	qf->fd = open(qf->tmp_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (qf->fd < 0 || fstat(qf->fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_nlink != 1 || sb.st_uid != geteuid()) {
+		if (qf->fd >= 0)
+			close(qf->fd);
+		qf->fd = -1;
+		unlink(qf->tmp_path);
+		return 1;
+	}
+	/* Its times are the old message's: make it as young as a new
+	   file, for whatever removes old dot files (doc/queue-format.md). */
+	(void)futimens(qf->fd, NULL);
+	qf->reused = true;
+	return 0;
+}
+
+int
+queue_file_reuse(const char *queue_dir, const char *spare,
+    struct queue_file **qf_r)
+{
+	struct queue_file *qf = xcalloc(1, sizeof(*qf));
+	int r;
+
+	qf->dir = xasprintf("%s/%s", queue_dir, QUEUE_INCOMING);
+	qf->fd = -1;
+	if ((r = qf_try_reuse(qf, spare)) != 0) {
+		queue_file_release(&qf);
+		return r;
+	}
+	qf_start(qf);
+	*qf_r = qf;
+	return 0;
+}
+
 const char *
 queue_file_id(const struct queue_file *qf)
 {
@@ -328,6 +382,9 @@ queue_file_finish(struct queue_file *qf)
 		qf_bug(qf, 'E', "no content");
 	qf_put(qf, QF_END, QF_END_LEN);
 	qf_flush(qf);
+	if (qf->error == 0 && qf->reused && ftruncate(qf->fd,
+	    (off_t)qf->written) < 0)
+		qf->error = errno;
 	if (qf->error == 0)
 		qf_patch_header(qf);
 	return qf->error;

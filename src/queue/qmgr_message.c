@@ -250,8 +250,8 @@ message_remove(struct qmgr_msg *msg)
 {
 	char *defer = qpath(QUEUE_DEFER, msg->id);
 
-	if (unlink(msg->path) < 0)
-		log_error("%s: unlink: %s", msg->id, strerror(errno));
+	if (queue_file_retire(qmgr.queue_dir, msg->path, msg->fd) < 0)
+		log_error("%s: remove: %s", msg->id, strerror(errno));
 	else {
 		log_info("%s: removed", msg->id);
 		sync_start();

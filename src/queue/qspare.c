@@ -1,15 +1,25 @@
 /*
- * Queue files created ahead of need.  Creating a file costs the file
- * system's inode allocation and a directory update; a worker thread pays
- * it so that the event loop only takes a ready file.  The spares are
- * "incoming/.ID" files like any file being written, so a crash leaves
- * nothing a reader would take for mail.
+ * Queue files made ahead of need, and the files qmgr retires after
+ * delivery.  Creating a file costs the file system's inode allocation and
+ * a directory update, and removing one its release: so qmgr moves a
+ * finished file to spare/ (queue_file_retire()), and a worker thread here
+ * takes such files back (queue_file_reuse()) or creates new ones, so that
+ * the event loop only takes a ready file.  The pool's files are
+ * "incoming/.ID" files (or anonymous) like any file being written, so a
+ * crash leaves nothing a reader would take for mail.
  */
 
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/worker.h"
@@ -27,6 +37,7 @@ struct queue_spares {
 	struct worker *worker;
 	char *queue_dir;
 	struct queue_file **files;	/* ready, newest last */
+	DIR *spare_dir;			/* spare/, read by the worker only */
 	unsigned n, max;
 	time_t made;			/* when the oldest was made */
 	bool refilling;			/* a refill job is out */
@@ -35,6 +46,7 @@ struct queue_spares {
 /* One refill: made in the worker, handed over in the loop. */
 struct spare_job {
 	struct queue_spares *sp;	/* NULL: the pool went away */
+	DIR **spare_dir;		/* the pool's; the worker's alone */
 	char *queue_dir;
 	struct queue_file *files[SPARE_BATCH];
 	unsigned n, want;
@@ -42,13 +54,52 @@ struct spare_job {
 	char *error;
 };
 
-/* In the worker: create the files. */
+/*
+ * In the worker: take retired files from spare/ while there are any.  The
+ * directory stays open from one refill to the next, so that each reads
+ * on where the last one stopped instead of skipping the names taken
+ * before; at its end it starts over once.
+ */
+static void
+spare_reuse(struct spare_job *job)
+{
+	char *dir = xasprintf("%s/%s", job->queue_dir, QUEUE_SPARE);
+	char *path;
+	struct dirent *de;
+	bool rewound = false;
+
+	if (*job->spare_dir == NULL &&
+	    (*job->spare_dir = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while (job->n < job->want) {
+		if ((de = readdir(*job->spare_dir)) == NULL) {
+			if (rewound)
+				break;
+			rewinddir(*job->spare_dir);
+			rewound = true;
+			continue;
+		}
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (queue_file_reuse(job->queue_dir, path,
+		    &job->files[job->n]) == 0)
+			job->n++;
+		free(path);
+	}
+	free(dir);
+}
+
+/* In the worker: reuse or create the files. */
 static void
 spare_make(void *arg)
 {
 	struct spare_job *job = arg;
 
 	job->made = time(NULL);
+	spare_reuse(job);
 	while (job->n < job->want && job->error == NULL)
 		if (queue_file_create(job->queue_dir, &job->files[job->n],
 		    &job->error) == 0)
@@ -90,6 +141,7 @@ spare_refill(struct queue_spares *sp)
 		return;
 	job = xcalloc(1, sizeof(*job));
 	job->sp = sp;
+	job->spare_dir = &sp->spare_dir;
 	job->queue_dir = xstrdup(sp->queue_dir);
 	job->want = sp->max - sp->n < SPARE_BATCH ? sp->max - sp->n :
 	    SPARE_BATCH;
@@ -139,10 +191,38 @@ queue_spares_free(struct queue_spares **spp)
 	   handed over: its few ".ID" files stay behind, skipped by readers
 	   like any file that was being written when a process stopped. */
 	worker_free(&sp->worker);
+	if (sp->spare_dir != NULL)
+		closedir(sp->spare_dir);
 	while (sp->n > 0)
 		queue_file_abort(&sp->files[--sp->n]);
 	free(sp->files);
 	free(sp->queue_dir);
 	free(sp);
 	*spp = NULL;
+}
+
+int
+queue_file_retire(const char *queue_dir, const char *path, int fd)
+{
+	static unsigned next;	/* the slot to try first */
+	char spare[4096];
+	struct stat sb;
+	int i;
+
+	/* A spare keeps the blocks of a small message for the next one;
+	   a large one gives them back. */
+	if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > QUEUE_SPARE_KEEP)
+		(void)ftruncate(fd, 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(spare, sizeof(spare), "%s/%s/%u", queue_dir,
+		    QUEUE_SPARE, next++ % QUEUE_SPARE_SLOTS);
+		if (renameat2(AT_FDCWD, path, AT_FDCWD, spare,
+		    RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	if (errno == ENOENT && access(path, F_OK) < 0)
+		return -1;
+	return unlink(path);
 }

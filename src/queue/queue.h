@@ -32,6 +32,9 @@ struct queue_committer;		/* the group-commit workers */
 #define QUEUE_DEFER	"defer"		/* per-message deferral reasons */
 #define QUEUE_PUBLIC	"public"
 #define QUEUE_PRIVATE	"private"	/* the delivery agents' sockets */
+#define QUEUE_SPARE	"spare"		/* retired files, to be reused */
+#define QUEUE_SPARE_SLOTS 4096		/* names in spare/: 0 to 4095 */
+#define QUEUE_SPARE_KEEP (16 * 1024)	/* larger spares are emptied */
 /* The qmgr wake-up FIFO, relative to queue_directory. */
 #define QUEUE_QMGR_FIFO	"public/qmgr"
 
@@ -40,7 +43,7 @@ struct queue_committer;		/* the group-commit workers */
 
 /*
  * Create QUEUE_DIR (mode 0711) and its subdirectories (incoming active
- * deferred hold corrupt bounce defer private public) when missing, mode
+ * deferred hold corrupt bounce defer private spare public) when missing, mode
  * 0700 (public 0710), owned by UID/GID when running as root ((uid_t)-1: leave).  Also
  * creates the wake-up FIFO public/qmgr (mode 0620).  Existing entries keep
  * their mode; a subdirectory that is not a directory (a symbolic link, a
@@ -60,11 +63,32 @@ int queue_dirs_create(const char *queue_dir, uid_t uid, gid_t gid,
 int queue_file_create(const char *queue_dir, struct queue_file **qf_r,
     char **error_r);
 
-/* The queue id of QF; valid until QF is freed, aborted or committed. */
 /*
- * A pool of up to MAX queue files created ahead of need by a worker
- * thread, in QUEUE_DIR/incoming, so that taking one does not wait on the
- * file system.  Use it from BASE's loop thread only.
+ * Start a new queue file as queue_file_create() does, but in the retired
+ * file SPARE (QUEUE_DIR/spare/N), which is renamed to incoming/.ID; its
+ * old content is overwritten and cut at the end.  0 with *QF_R; 1 when
+ * SPARE cannot be used (another process took it first, or it is not a
+ * plain file of ours with one link: then it is removed); -1 on error.
+ */
+int queue_file_reuse(const char *queue_dir, const char *spare,
+    struct queue_file **qf_r);
+
+/*
+ * Remove the queue file PATH, finished with: it becomes a spare
+ * (QUEUE_DIR/spare/N) for queue_file_reuse() when a name is free there,
+ * else it is unlinked.  Either way PATH is gone from its directory, which
+ * the caller fsyncs.  FD (or -1), open on PATH, lets a spare larger than
+ * QUEUE_SPARE_KEEP be emptied first.  Reusing files spares the file
+ * system an inode allocation and release per message.  Call from one
+ * thread only.  0, or -1 with errno (ENOENT: PATH was not there).
+ */
+int queue_file_retire(const char *queue_dir, const char *path, int fd);
+
+/*
+ * A pool of up to MAX queue files made ahead of need by a worker thread,
+ * retired ones reused first (queue_file_reuse()), else created in
+ * QUEUE_DIR/incoming, so that taking one does not wait on the file
+ * system.  Use it from BASE's loop thread only.
  */
 struct queue_spares;
 struct queue_spares *queue_spares_new(struct event_base *base,
@@ -80,6 +104,7 @@ void queue_spares_free(struct queue_spares **sp);
    upper-case hex digits): the one rule for names and arguments. */
 bool queue_id_valid(const char *id, size_t len);
 
+/* The queue id of QF; valid until QF is freed, aborted or committed. */
 const char *queue_file_id(const struct queue_file *qf);
 
 /*

@@ -167,3 +167,33 @@ def test_kill_9_of_qmgr_during_1000_deliveries(dirmail, tmp_path,
     # Only what was in flight at the kill may come twice (at most one
     # request per message, default_destination_concurrency_limit 20).
     assert len(seqs) - n <= 20, f"{len(seqs) - n} duplicates"
+
+
+def test_reused_queue_files_carry_only_their_message(dirmail, tmp_path,
+                                                     smtp_cert, tmpdirs):
+    """qmgr retires delivered queue files to queue/spare/ and smtpd writes
+    new messages into them: a short message in a file that held a long
+    one arrives without the old tail."""
+    here = here_instance(dirmail, tmp_path, smtp_cert, tmpdirs)
+    spare = here.dir / "queue" / "spare"
+    n = 60
+    with smtplib.SMTP("127.0.0.1", here.ports["smtpd_listen"],
+                      timeout=30) as s:
+        for i in range(n):
+            body = (f"line {i}\r\n" * 5000) if i % 2 == 0 else \
+                f"short {i}\r\n"
+            s.sendmail("alice@example.com", ["alice@example.com"],
+                       f"Subject: reuse\r\nX-Seq: {i}\r\n\r\n{body}")
+            wait_for(lambda: len(maildir_files(here.maildir)) == i + 1,
+                     timeout=30, interval=0.02, what=f"message {i}")
+    bodies = {}
+    for f in maildir_files(here.maildir):
+        msg = email.message_from_bytes(f.read_bytes())
+        bodies[int(msg["X-Seq"])] = msg.get_payload()
+    assert sorted(bodies) == list(range(n))
+    for i, body in bodies.items():
+        want = (f"line {i}\n" * 5000) if i % 2 == 0 else f"short {i}\n"
+        assert body.replace("\r\n", "\n") == want, f"message {i}"
+    wait_for(lambda: not queue_files(here), what="an empty queue")
+    # Without reuse spare/ would hold all 60 retired files.
+    assert 0 < len(list(spare.iterdir())) < n // 2

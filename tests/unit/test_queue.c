@@ -1052,13 +1052,13 @@ static void
 test_dirs(void **state)
 {
 	static const char *const subdirs[] = { "incoming", "active",
-	    "deferred", "hold", "corrupt", "bounce" };
+	    "deferred", "hold", "corrupt", "bounce", "spare" };
 	char *error = NULL, *path;
 	struct stat sb;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		check_mode(subdirs[i], S_IFDIR, 0700);
 	check_mode("public", S_IFDIR, 0710);
 	check_mode("public/qmgr", S_IFIFO, 0620);
@@ -1124,6 +1124,112 @@ test_notify(void **state)
 	assert_int_equal(unlink(fifo), 0);
 	queue_notify(qdir);
 	free(fifo);
+}
+
+/* Commit a message with CONTENT; return the path of the new file. */
+static char *
+commit_content(struct queue_file *qf, const char *content)
+{
+	struct result r = { 0 };
+	char *path = incoming(queue_file_id(qf), 0);
+
+	small_envelope(qf, "a@x");
+	queue_file_write(qf, content, strlen(content));
+	commit_and_wait(&qf, &r);
+	assert_int_equal(r.status, 0);
+	return path;
+}
+
+/* The inode number of PATH. */
+static ino_t
+inode_of(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_ino;
+}
+
+/*
+ * A retired file comes back as a new message: same inode, the new
+ * content only (a shorter message cuts the old tail), no dot file left;
+ * a full spare/ or a file with two links is not reused.
+ */
+static void
+test_reuse(void **state)
+{
+	char *big = make_content(100 * 1024), *path, *path2, *path3, *spare;
+	char *other;
+	struct queue_envelope *env;
+	struct queue_file *qf;
+	struct stat sb;
+	ino_t ino;
+	int i, fd;
+
+	(void)state;
+	path = commit_content(create_or_fail(), big);
+	ino = inode_of(path);
+	assert_int_equal(queue_file_retire(qdir, path, -1), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	spare = xasprintf("%s/spare/0", qdir);
+	assert_int_equal(inode_of(spare), ino);
+
+	assert_int_equal(queue_file_reuse(qdir, spare, &qf), 0);
+	assert_int_equal(access(spare, F_OK), -1);
+	assert_int_equal(count_incoming(), 1);	/* incoming/.ID */
+	path2 = commit_content(qf, "short\r\n");
+	assert_int_equal(inode_of(path2), ino);
+	assert_int_equal(stat(path2, &sb), 0);
+	assert_true(sb.st_size < 1024);		/* the old tail is gone */
+	env = read_or_fail(path2);
+	check_content(path2, env, "short\r\n", 7);
+	assert_string_equal(env->sender, "a@x");
+	queue_envelope_free(&env);
+	assert_int_equal(count_incoming(), 1);
+	/* A spare taken by someone else first. */
+	assert_int_equal(queue_file_reuse(qdir, spare, &qf), 1);
+
+	/* A large file retired with its descriptor is emptied. */
+	path3 = commit_content(create_or_fail(), big);
+	fd = open(path3, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(queue_file_retire(qdir, path3, fd), 0);
+	close(fd);
+	free(path3);
+	path3 = xasprintf("%s/spare/1", qdir);
+	assert_int_equal(stat(path3, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	free(path3);
+
+	/* Retiring a file that is gone. */
+	assert_int_equal(queue_file_retire(qdir, path, -1), -1);
+	assert_int_equal(errno, ENOENT);
+	/* With every name in spare/ taken, the file is simply removed. */
+	for (i = 1; i < QUEUE_SPARE_SLOTS; i++) {
+		free(spare);
+		spare = xasprintf("%s/spare/%d", qdir, i);
+		spit(spare, "", 0);
+	}
+	free(spare);
+	spare = xasprintf("%s/spare/0", qdir);
+	spit(spare, "", 0);
+	assert_int_equal(queue_file_retire(qdir, path2, -1), 0);
+	assert_int_equal(access(path2, F_OK), -1);
+	assert_int_equal(count_incoming(), 0);
+
+	/* A spare with a second link (not ours alone) is dropped. */
+	other = xasprintf("%s/other", testdir);
+	assert_int_equal(link(spare, other), 0);
+	assert_int_equal(queue_file_reuse(qdir, spare, &qf), 1);
+	assert_int_equal(access(spare, F_OK), -1);
+	assert_int_equal(count_incoming(), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	unlink(other);
+	free(other);
+	free(spare);
+	free(path);
+	free(path2);
+	free(big);
 }
 
 /* Run the Python reader on ARGS; return its output (free it). */
@@ -1322,6 +1428,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_free_waits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_python_reader, setup,
