@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -175,15 +177,19 @@ message_defer(struct qmgr_msg *msg)
 /*
  * The removal of a finished message is made durable by an fsync of
  * active/ in a worker thread, one fsync for every removal done before
- * it started, so the loop never waits on the disk for it.  Until that
- * fsync is over a crash may bring the file back and its last deliveries
- * are made again, as for a delivery in flight: the done marks are not
- * fsynced first, since the removal covers them.
+ * it started, so the loop never waits on the disk for it; it starts
+ * SYNC_DELAY after the first removal not yet covered, so that under load
+ * one fsync covers many removals.  Until that fsync is over a crash of
+ * the machine may bring the file back and its last deliveries are made
+ * again, as for a delivery in flight: the done marks are not fsynced
+ * first, since the removal covers them.
  */
+#define SYNC_DELAY_US	10000
 static struct worker *sync_worker;
+static struct event *sync_timer;
 static int active_fd = -1;
 static int sync_errno;
-static bool sync_running, sync_wanted;
+static bool sync_running, sync_wanted, sync_pending;
 
 static void sync_start(void);
 
@@ -208,17 +214,33 @@ sync_done(void *arg)
 		sync_start();
 }
 
-/* Have every removal so far made durable. */
+/* The delay is over: fsync for every removal so far. */
+static void
+sync_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	sync_pending = false;
+	sync_wanted = false;
+	sync_running = true;
+	worker_submit(sync_worker, sync_run, sync_done, NULL);
+}
+
+/* Have every removal so far made durable, soon. */
 static void
 sync_start(void)
 {
+	struct timeval tv = { 0, SYNC_DELAY_US };
+
 	if (sync_running) {
 		sync_wanted = true;
 		return;
 	}
-	sync_wanted = false;
-	sync_running = true;
-	worker_submit(sync_worker, sync_run, sync_done, NULL);
+	if (!sync_pending) {
+		sync_pending = true;
+		evtimer_add(sync_timer, &tv);
+	}
 }
 
 void
@@ -231,6 +253,8 @@ qmgr_message_init(void)
 		log_fatal("open %s: %s", path, strerror(errno));
 	free(path);
 	sync_worker = worker_new(qmgr.base, 1);
+	if ((sync_timer = evtimer_new(qmgr.base, sync_timeout, NULL)) == NULL)
+		log_fatal("evtimer_new failed");
 }
 
 void
@@ -239,8 +263,10 @@ qmgr_message_shutdown(void)
 	/* The last round runs here, in the loop's thread, as nothing will
 	   call its completion any more. */
 	worker_free(&sync_worker);
-	if (sync_wanted || sync_running)
+	if (sync_wanted || sync_running || sync_pending)
 		sync_run(NULL);
+	event_free(sync_timer);
+	sync_timer = NULL;
 	close(active_fd);
 }
 
