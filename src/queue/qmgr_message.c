@@ -518,7 +518,11 @@ qmgr_job_finish(struct qmgr_job *job, const struct dproto_reply *reply,
 			qmgr_rcpt_result(msg, job->idx[i], job, 4, dsn,
 			    "none", text, NULL, 0);
 	}
-	message_sync(msg);
+	/* With other jobs still out the marks must hold on their own; after
+	   the last one message_finish() syncs before a deferral, and a
+	   removal covers them. */
+	if (msg->jobs > 1)
+		message_sync(msg);
 	free(job->idx);
 	free(job);
 	if (--msg->jobs == 0)
