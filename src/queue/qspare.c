@@ -209,16 +209,20 @@ queue_file_retire(const char *queue_dir, const char *path, int fd)
 	struct stat sb;
 	int i;
 
-	/* A spare keeps the blocks of a small message for the next one;
-	   a large one gives them back. */
-	if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > QUEUE_SPARE_KEEP)
-		(void)ftruncate(fd, 0);
 	for (i = 0; i < 2; i++) {
 		snprintf(spare, sizeof(spare), "%s/%s/%u", queue_dir,
 		    QUEUE_SPARE, next++ % QUEUE_SPARE_SLOTS);
 		if (renameat2(AT_FDCWD, path, AT_FDCWD, spare,
-		    RENAME_NOREPLACE) == 0)
+		    RENAME_NOREPLACE) == 0) {
+			/* A spare keeps the blocks of a small message for
+			   the next one; a large one gives them back.  Only
+			   now: emptied where it was, it would read as a
+			   damaged queue file after a crash. */
+			if (fd >= 0 && fstat(fd, &sb) == 0 &&
+			    sb.st_size > QUEUE_SPARE_KEEP)
+				(void)ftruncate(fd, 0);
 			return 0;
+		}
 		if (errno != EEXIST)
 			break;
 	}
