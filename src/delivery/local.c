@@ -18,9 +18,12 @@
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "delivery/local.h"
@@ -46,6 +49,13 @@ struct local_settings local_set;
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t conn_cond = PTHREAD_COND_INITIALIZER;
 static unsigned conn_active, conn_limit;
+/* Requests being delivered; after SIGTERM no new one starts. */
+static unsigned busy;
+static bool stopping;
+
+/* Seconds the deliveries in progress may take after SIGTERM: within
+   qmgr's wait for their replies and dirmaild's before SIGKILL. */
+#define LOCAL_STOP_GRACE	2
 
 /* The path of the first unix: socket of auth_userdb_listen. */
 static char *
@@ -332,9 +342,21 @@ serve(int fd)
 		}
 		if (ret == 0)
 			continue;
+		pthread_mutex_lock(&conn_lock);
+		if (stopping) {		/* not started: qmgr tries again */
+			pthread_mutex_unlock(&conn_lock);
+			break;
+		}
+		busy++;
+		pthread_mutex_unlock(&conn_lock);
 		process(&req, &out);
 		dproto_request_clear(&req);
-		if (send_all(fd, &out) < 0)
+		ret = send_all(fd, &out);
+		pthread_mutex_lock(&conn_lock);
+		busy--;
+		pthread_cond_broadcast(&conn_cond);
+		pthread_mutex_unlock(&conn_lock);
+		if (ret < 0)
 			break;
 		str_truncate(&out, 0);
 	}
@@ -359,12 +381,12 @@ conn_thread(void *arg)
 }
 
 /* Accept connections forever, one thread each. */
-static void __attribute__((noreturn))
-accept_loop(int lfd)
+static void *
+accept_loop(void *arg)
 {
 	pthread_attr_t attr;
 	pthread_t t;
-	int fd;
+	int lfd = (int)(long)arg, fd;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -389,7 +411,10 @@ accept_loop(int lfd)
 			pthread_mutex_unlock(&conn_lock);
 		}
 	}
+	return NULL;
 }
+
+static void stop_wait(int lfd) __attribute__((noreturn));
 
 int
 main(int argc, char **argv)
@@ -412,5 +437,44 @@ main(int argc, char **argv)
 	queue_setup(cfg);
 	lfd = socket_open(cfg);
 	log_info("serving %s/%s", local_set.queue_dir, LOCAL_SOCKET);
-	accept_loop(lfd);
+	stop_wait(lfd);
+}
+
+/*
+ * Serve from other threads until SIGTERM or SIGINT; then let the
+ * deliveries in progress finish and reply (LOCAL_STOP_GRACE at most),
+ * so that qmgr learns of them and none is made twice, and exit.
+ */
+static void __attribute__((noreturn))
+stop_wait(int lfd)
+{
+	struct timespec end;
+	sigset_t sigs;
+	pthread_t t;
+	int sig = 0;
+
+	/* Blocked before any thread exists, so that every thread inherits
+	   it and only sigwait() below takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0 ||
+	    (errno = pthread_create(&t, NULL, accept_loop,
+	    (void *)(long)lfd)) != 0)
+		log_fatal("starting: %s", strerror(errno));
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	pthread_mutex_lock(&conn_lock);
+	stopping = true;
+	log_info("stopping on signal %d; %u deliveries in progress", sig,
+	    busy);
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += LOCAL_STOP_GRACE;
+	while (busy > 0 &&
+	    pthread_cond_timedwait(&conn_cond, &conn_lock, &end) == 0)
+		;
+	if (busy > 0)
+		log_warning("stopping with %u deliveries unfinished", busy);
+	pthread_mutex_unlock(&conn_lock);
+	_exit(0);
 }

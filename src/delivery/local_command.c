@@ -87,11 +87,17 @@ command_env(const struct command_run *c)
 static void __attribute__((noreturn))
 command_child(const struct command_run *c, int in, int out)
 {
+	sigset_t mask;
+
 	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(out, STDERR_FILENO) < 0)
 		_exit(EX_OSERR);
 	closefrom(3);
 	(void)setsid();
+	/* The agent's threads keep SIGTERM and SIGINT for one of them
+	   (local.c); the command gets the usual mask. */
+	sigemptyset(&mask);
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (setgid(c->gid) < 0 || setgroups(0, NULL) < 0 ||
 	    setuid(c->uid) < 0 || setuid(0) == 0)
 		_exit(EX_OSERR);

@@ -13,6 +13,7 @@ import pwd
 import pathlib
 import re
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -23,7 +24,7 @@ import pytest
 
 import queuefile
 from smtp_util import MESSAGE, Raw
-from dirmail_fixture import wait_for
+from dirmail_fixture import child_pids, wait_for
 from smtp_util import smtp_params, write_tables
 from test_smtpd import send_ok
 
@@ -323,7 +324,9 @@ def ld(dirmail, tmp_path, smtp_cert, tmpdirs):
             f'{root}/files/pipe.out"\n'
             f"tofile: {root}/files/file.mbox\n"
             f"include: :include:{root}/inc.list\n"
-            f"fail: |exit 67\n")
+            f"fail: |exit 67\n"
+            f'slow: "|touch {root}/files/slow.started; sleep 1; '
+            f'cat >> {root}/files/slow.out"\n')
         d = local_instance(dirmail, tmp_path, smtp_cert, tmpdirs, root, "",
                            alias_maps=f"texthash:{root}/aliases",
                            allow_mail_to_files="alias")
@@ -402,6 +405,48 @@ def test_alias_command_runs_unprivileged(ld):
     assert "Delivered-To: pipe@localhost\n" in out and "Hello." in out
     # The aliases file is root's: the command ran as nobody.
     assert out.rstrip().splitlines()[-1] == str(pwd.getpwnam("nobody").pw_uid)
+
+
+def local_pid(d):
+    for pid in child_pids(d.proc.pid):
+        if pathlib.Path(f"/proc/{pid}/comm").read_text().strip() == "local":
+            return pid
+    return None
+
+
+def test_sigterm_lets_a_delivery_in_progress_finish(ld):
+    """SIGTERM while a delivery runs: the agent finishes it and replies
+    (so qmgr can mark it done and never make it twice), takes no new
+    request, and exits."""
+    q = queue_message(ld)
+    pid = local_pid(ld)
+    started = ld.root / "files" / "slow.started"
+    with socket.socket(socket.AF_UNIX) as s, \
+            socket.socket(socket.AF_UNIX) as late:
+        s.settimeout(15)
+        s.connect(str(local_socket(ld)))
+        late.settimeout(15)
+        late.connect(str(local_socket(ld)))
+        s.sendall(request(q, "local", ["slow@localhost"]).encode())
+        wait_for(started.exists, 10, what="the command to start")
+        os.kill(pid, signal.SIGTERM)
+        time.sleep(0.2)
+        late.sendall(request(q, "local", ["pipe@localhost"]).encode())
+        buf = b""
+        while not buf.endswith(b"\n.\n"):
+            chunk = s.recv(65536)
+            assert chunk, f"connection closed after {buf!r}"
+            buf += chunk
+        assert buf.startswith(b"S\t0\t2\t2.0.0\t"), buf
+        assert late.recv(65536) == b""      # closed, nothing done
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}/comm") or
+             pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2]
+             == "Z", 10, what="the agent to exit")
+    assert (ld.root / "files" / "slow.out").read_text().count(
+        "Delivered-To: slow@localhost") == 1
+    assert not (ld.root / "files" / "pipe.out").exists()
+    assert re.search(r"local\[\d+\]: .*stopping on signal 15; "
+                     r"1 deliveries in progress", ld.log()), ld.log()
 
 
 def test_command_exit_status_maps_to_dsn(ld):
