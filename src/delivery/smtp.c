@@ -37,8 +37,15 @@
 
 /* DNS lookups running at once. */
 #define SMTPC_DNS_THREADS	4
+/* Seconds the deliveries in progress may take after SIGTERM: within
+   qmgr's wait for their replies and dirmaild's before SIGKILL. */
+#define SMTPC_STOP_GRACE	2
 
 struct smtpc_settings smtpc;
+
+/* Deliveries in progress; after SIGTERM no new one starts. */
+static unsigned inflight;
+static bool stopping;
 
 /* One connection from qmgr. */
 struct qconn {
@@ -53,6 +60,7 @@ static void qconn_free(struct qconn *q);
 static void
 on_delivery_done(struct delivery *d, void *ctx)
 {
+	static const struct timeval flush = { 0, 100000 };
 	struct qconn *q = ctx;
 	struct str out = STR_INIT;
 	size_t i;
@@ -68,14 +76,24 @@ on_delivery_done(struct delivery *d, void *ctx)
 	}
 	str_free(&out);
 	delivery_free(d);
+	/* The last one while stopping: one more turn of the loop writes
+	   the reply out. */
+	if (--inflight == 0 && stopping)
+		event_base_loopexit(smtpc.base, &flush);
 }
 
 /* A whole request arrived on Q: start its delivery. */
 static void
 request_start(struct qconn *q)
 {
-	struct delivery *d = xcalloc(1, sizeof(*d));
+	struct delivery *d;
 
+	if (stopping) {		/* not started: qmgr tries again */
+		qconn_free(q);
+		return;
+	}
+	d = xcalloc(1, sizeof(*d));
+	inflight++;
 	d->req = q->req;
 	memset(&q->req, 0, sizeof(q->req));
 	d->fd = -1;
@@ -246,6 +264,28 @@ settings_read(const struct cfg *cfg)
 	}
 }
 
+/*
+ * After SIGTERM: take no new request, and let the deliveries in progress
+ * finish and answer (SMTPC_STOP_GRACE at most), so that qmgr records
+ * them and none is made twice.
+ */
+static void
+drain(struct evconnlistener *l)
+{
+	struct timeval grace = { SMTPC_STOP_GRACE, 0 };
+
+	stopping = true;
+	evconnlistener_disable(l);
+	if (inflight == 0)
+		return;
+	log_info("%u deliveries in progress", inflight);
+	event_base_loopexit(smtpc.base, &grace);
+	event_base_dispatch(smtpc.base);
+	if (inflight > 0)
+		log_warning("stopping with %u deliveries unfinished",
+		    inflight);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -266,6 +306,7 @@ main(int argc, char **argv)
 	smtpc.dns = worker_new(smtpc.base, SMTPC_DNS_THREADS);
 	l = listen_private();
 	daemon_run(smtpc.base);
+	drain(l);
 	evconnlistener_free(l);
 	session_cache_flush();
 	worker_free(&smtpc.dns);

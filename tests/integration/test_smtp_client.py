@@ -3,10 +3,15 @@ for these tests): the dialogue, per-recipient results, PIPELINING and
 its absence, ESMTP parameters, dot-stuffing, dropped connections,
 timeouts and connection reuse.  qmgr is played by the test (Qmgr)."""
 
+import pathlib
 import re
+import signal
+import os
+import threading
 
 import pytest
 
+from dirmail_fixture import child_pids, wait_for
 from test_smtp_client_helpers import CONTENT, FakeSMTP, Qmgr, agent
 from util import free_port
 
@@ -187,3 +192,28 @@ def test_private_socket(dirmail):
     st = (d.dir / "queue" / "private" / "smtp").stat()
     assert stat.S_ISSOCK(st.st_mode)
     assert stat.S_IMODE(st.st_mode) == 0o600
+
+
+def test_sigterm_lets_a_delivery_in_progress_finish(dirmail, fake):
+    """SIGTERM while the server is still to answer the message: the
+    agent waits for that answer and replies to qmgr, so the delivery is
+    recorded and never made twice; then it exits."""
+    srv = fake(dot_delay=1)
+    d = agent(dirmail)
+    [pid] = [p for p in child_pids(d.proc.pid)
+             if pathlib.Path(f"/proc/{p}/comm").read_text().strip() ==
+             "smtp"]
+    q = Qmgr(d)
+    res = {}
+    t = threading.Thread(target=lambda: res.update(q.request(
+        "smtp", f"[127.0.0.1]:{srv.port}", ["a@example.net"])))
+    t.start()
+    wait_for(lambda: srv.sessions and srv.sessions[0]["messages"], 10,
+             what="the message at the server")
+    os.kill(pid, signal.SIGTERM)
+    t.join(15)
+    assert res["a@example.net"][:2] == (2, "2.0.0")
+    d.wait_log(r"smtp\[\d+\]: .*1 deliveries in progress")
+    wait_for(lambda: pid not in child_pids(d.proc.pid) or
+             pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2]
+             == "Z", 10, what="the agent to exit")

@@ -211,14 +211,16 @@ class FakeSMTP:
 
     RCPT maps an address to its reply (default 250); DROP names a
     command after which the connection is closed without a reply;
-    DOT_REPLIES (LMTP) maps an address to its reply after the dot."""
+    DOT_REPLIES (LMTP) maps an address to its reply after the dot;
+    DOT_DELAY holds that reply back."""
 
     def __init__(self, rcpt=None, ehlo=("PIPELINING", "SIZE 10240000",
                                         "8BITMIME", "DSN"),
                  greeting="220 fake.example.net ESMTP fake", drop=None,
                  mail_reply="250 2.1.0 Ok", data_done="250 2.0.0 Ok: "
                  "queued as FAKE1", lmtp=False, dot_replies=None,
-                 stall=None, host="127.0.0.1", port=0, bad_tls=False):
+                 stall=None, host="127.0.0.1", port=0, bad_tls=False,
+                 dot_delay=0):
         self.rcpt = rcpt or {}
         self.ehlo = ehlo
         self.greeting = greeting
@@ -229,6 +231,7 @@ class FakeSMTP:
         self.dot_replies = dot_replies or {}
         self.stall = stall
         self.bad_tls = bad_tls
+        self.dot_delay = dot_delay      # seconds before the reply to "."
         self.sessions = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -313,6 +316,7 @@ class FakeSMTP:
                 s["messages"].append(data)
                 if self.drop == "DOT":
                     return
+                time.sleep(self.dot_delay)
                 if self.lmtp:
                     for r in rcpts:
                         self._send(conn, self.dot_replies.get(
