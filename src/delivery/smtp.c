@@ -304,12 +304,16 @@ main(int argc, char **argv)
 		log_fatal("event_base_new failed");
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	smtpc.dns = worker_new(smtpc.base, SMTPC_DNS_THREADS);
+	if (smtpc.sasl_enable)
+		smtpc.lookups = worker_new(smtpc.base, 1);
 	l = listen_private();
 	daemon_run(smtpc.base);
 	drain(l);
 	evconnlistener_free(l);
 	session_cache_flush();
 	worker_free(&smtpc.dns);
+	if (smtpc.lookups != NULL)
+		worker_free(&smtpc.lookups);
 	maplist_close(&smtpc.sasl_maps);
 	if (smtpc.tls_ctx != NULL)
 		SSL_CTX_free(smtpc.tls_ctx);

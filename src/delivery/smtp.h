@@ -54,7 +54,8 @@ struct smtpc_settings {
 	enum smtpc_tls_level tls_level;
 	SSL_CTX *tls_ctx;
 	bool sasl_enable;
-	struct maplist *sasl_maps;
+	struct maplist *sasl_maps;	/* used in the lookups thread only */
+	struct worker *lookups;		/* one thread: table lookups */
 	unsigned sasl_flags, sasl_tls_flags;	/* SASL_SEC_* */
 };
 

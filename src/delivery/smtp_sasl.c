@@ -18,6 +18,7 @@
 #include "delivery/smtp_session.h"
 #include "lib/log.h"
 #include "lib/str.h"
+#include "lib/worker.h"
 #include "lib/xalloc.h"
 #include "maps/maps.h"
 
@@ -36,35 +37,65 @@ static sasl_callback_t prompts[] = {
 	{ SASL_CB_LIST_END, NULL, NULL },
 };
 
-/* Look the credentials of S up: 1 found, 0 none, -1 a table failed. */
-static int
-credentials(struct smtpc_session *s)
-{
-	const struct delivery *d = s->d;
-	char **keys, *value = NULL, *colon;
-	const char *error;
-	size_t i;
-	int ret = MAP_NOTFOUND;
+static bool auth_start(struct smtpc_session *s);
 
-	keys = smtp_sasl_keys(s->name, d->nh.port, d->req.nexthop,
-	    d->nh.mx ? d->nh.host : NULL);
-	for (i = 0; keys[i] != NULL && ret == MAP_NOTFOUND; i++)
-		ret = maplist_lookup(smtpc.sasl_maps, keys[i], &value, &error);
-	strv_free(&keys);
-	if (ret == MAP_ERROR) {
-		log_warning("%s: smtp_sasl_password_maps: %s",
-		    d->req.queue_id, error);
-		return -1;
+/* One lookup of credentials, run in smtpc.lookups. */
+struct sasl_lookup {
+	struct smtpc_session *s;	/* NULL: the session went away */
+	char **keys;
+	int ret;			/* MAP_* */
+	char *value, *error;
+};
+
+/* In the lookup thread: the first of the keys that is found. */
+static void
+lookup_run(void *arg)
+{
+	struct sasl_lookup *l = arg;
+	const char *error = NULL;
+	size_t i;
+
+	l->ret = MAP_NOTFOUND;
+	for (i = 0; l->keys[i] != NULL && l->ret == MAP_NOTFOUND; i++)
+		l->ret = maplist_lookup(smtpc.sasl_maps, l->keys[i], &l->value,
+		    &error);
+	if (l->ret == MAP_ERROR)
+		l->error = xstrdup(error != NULL ? error : "lookup failed");
+}
+
+/* Back in the loop: AUTH with the credentials found, or none. */
+static void
+lookup_done(void *arg)
+{
+	struct sasl_lookup *l = arg;
+	struct smtpc_session *s = l->s;
+	char *colon;
+
+	if (s != NULL) {
+		s->lookup = NULL;
+		if (l->ret == MAP_ERROR) {
+			log_warning("%s: smtp_sasl_password_maps: %s",
+			    s->d != NULL ? s->d->req.queue_id : s->desc,
+			    l->error);
+			session_fail(s, 4, "4.3.0",
+			    "smtp_sasl_password_maps lookup error");
+		} else if (l->ret == MAP_NOTFOUND)
+			xact_begin(s);
+		else {
+			colon = strchr(l->value, ':');
+			s->sasl_user = xstrndup(l->value, colon != NULL ?
+			    (size_t)(colon - l->value) : strlen(l->value));
+			s->sasl_pass = xstrdup(colon != NULL ? colon + 1 : "");
+			auth_start(s);
+		}
 	}
-	if (ret == MAP_NOTFOUND)
-		return 0;
-	colon = strchr(value, ':');
-	s->sasl_user = xstrndup(value, colon != NULL ?
-	    (size_t)(colon - value) : strlen(value));
-	s->sasl_pass = xstrdup(colon != NULL ? colon + 1 : "");
-	explicit_bzero(value, strlen(value));
-	free(value);
-	return 1;
+	if (l->value != NULL) {
+		explicit_bzero(l->value, strlen(l->value));
+		free(l->value);
+	}
+	strv_free(&l->keys);
+	free(l->error);
+	free(l);
 }
 
 /* Answer the mechanism's questions from S's credentials. */
@@ -170,21 +201,21 @@ auth_start(struct smtpc_session *s)
 bool
 sasl_begin(struct smtpc_session *s)
 {
-	int ret;
+	struct sasl_lookup *l;
 
 	if (s->auth_done || !smtpc.sasl_enable || s->d == NULL)
 		return false;
 	s->auth_done = true;
 	if (!(s->feats & SMTP_FEAT_AUTH) || s->mechs == NULL)
 		return false;
-	if ((ret = credentials(s)) == 0)
-		return false;
-	if (ret < 0) {
-		session_fail(s, 4, "4.3.0",
-		    "smtp_sasl_password_maps lookup error");
-		return true;
-	}
-	auth_start(s);
+	/* A table may be a directory that takes its time: not here. */
+	l = xcalloc(1, sizeof(*l));
+	l->s = s;
+	l->keys = smtp_sasl_keys(s->name, s->d->nh.port, s->d->req.nexthop,
+	    s->d->nh.mx ? s->d->nh.host : NULL);
+	s->lookup = l;
+	session_enter(s, SS_LOOKUP, smtpc.helo_timeout);
+	worker_submit(smtpc.lookups, lookup_run, lookup_done, l);
 	return true;
 }
 
@@ -250,6 +281,10 @@ sasl_reply(struct smtpc_session *s)
 void
 sasl_session_free(struct smtpc_session *s)
 {
+	if (s->lookup != NULL) {	/* its answer goes nowhere */
+		s->lookup->s = NULL;
+		s->lookup = NULL;
+	}
 	if (s->sasl != NULL)
 		sasl_dispose(&s->sasl);
 	if (s->sasl_pass != NULL) {

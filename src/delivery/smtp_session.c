@@ -48,6 +48,8 @@ doing(const struct smtpc_session *s)
 	case SS_STARTTLS:
 	case SS_TLS:
 		return "performing the STARTTLS handshake";
+	case SS_LOOKUP:
+		return "looking up the SASL password";
 	case SS_AUTH:
 		return "performing SASL authentication";
 	case SS_RSET:
@@ -264,6 +266,9 @@ dispatch(struct smtpc_session *s)
 		break;
 	case SS_AUTH:
 		sasl_reply(s);
+		break;
+	case SS_LOOKUP:		/* nothing was asked */
+		session_fail_reply(s, NULL);
 		break;
 	case SS_RSET:
 		on_rset(s);

@@ -20,6 +20,7 @@ enum smtpc_state {
 	SS_HELO,	/* the reply to HELO */
 	SS_STARTTLS,	/* the reply to STARTTLS */
 	SS_TLS,		/* the TLS handshake */
+	SS_LOOKUP,	/* smtp_sasl_password_maps, in the lookup thread */
 	SS_AUTH,	/* a reply during AUTH */
 	SS_RSET,	/* the reply to RSET before a reused transaction */
 	SS_XACT,	/* replies to MAIL, RCPT, DATA */
@@ -54,6 +55,7 @@ struct smtpc_session {
 	/* AUTH */
 	sasl_conn_t *sasl;
 	char *sasl_user, *sasl_pass;	/* wiped when freed */
+	struct sasl_lookup *lookup;	/* out in the lookup thread */
 	bool auth_done;			/* AUTH done or not wanted */
 	/* The connection cache. */
 	char *cache_key;
@@ -108,8 +110,9 @@ void tls_start(struct smtpc_session *s);
 void tls_connected(struct smtpc_session *s);
 
 /* smtp_sasl.c */
-/* Start AUTH on S when it is configured, offered and has credentials:
-   true when started (replies then go to sasl_reply()). */
+/* Start AUTH on S when it is configured and offered: true when started
+   (the credentials are looked up in smtpc.lookups, then replies go to
+   sasl_reply(); without credentials the transaction begins). */
 bool sasl_begin(struct smtpc_session *s);
 void sasl_reply(struct smtpc_session *s);
 /* Free S's SASL state, wiping the password. */

@@ -6,11 +6,15 @@ handshake fails (a FakeSMTP written for the test), and Cyrus SASL client
 authentication on the submission listener with smtp_sasl_password_maps.
 qmgr is played by the test."""
 
+import socket
 import subprocess
+import threading
+import time
 
 import pytest
 
 from smtp_util import queued, smtp_instance
+from dirmail_fixture import wait_for
 from test_smtp_client_helpers import FakeDNS, FakeSMTP, Qmgr, agent
 
 RCPT = "alice@example.com"
@@ -171,3 +175,44 @@ def test_verify_checks_the_mx_name_secure_the_nexthop(dirmail, dest,
         assert "Server certificate not verified" in res[RCPT][3]
     assert len(queued(dest)) == (1 if delivered else 0)
     dns.stop()
+
+
+def test_a_hanging_password_table_holds_up_no_other_delivery(
+        dirmail, tmp_path):
+    """smtp_sasl_password_maps is looked up off the agent's event loop:
+    while an ldap: table's server never answers, a delivery that needs
+    no password goes out at once, and the one waiting for the table is
+    deferred when the table gives up."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(8)              # accepts, never answers
+    table = tmp_path / "hang.cf"
+    table.write_text(f"server_host = ldap://127.0.0.1:"
+                     f"{hole.getsockname()[1]}\n"
+                     "search_base = dc=example,dc=com\n"
+                     "query_filter = (mail=%s)\nresult_attribute = x\n"
+                     "timeout = 3\n")
+    auth = FakeSMTP(ehlo=("PIPELINING", "AUTH PLAIN LOGIN"))
+    plain = FakeSMTP()
+    d = agent(dirmail, {"smtp_sasl_auth_enable": "yes",
+                        "smtp_sasl_password_maps": f"ldap:{table}",
+                        "smtp_sasl_security_options": "noanonymous"})
+    waiting = {}
+    t = threading.Thread(target=lambda: waiting.update(Qmgr(d).request(
+        "smtp", f"[127.0.0.1]:{auth.port}", ["a@example.net"])))
+    t.start()
+    wait_for(lambda: auth.sessions and "EHLO" in " ".join(
+        auth.sessions[0]["commands"]), 10, what="EHLO to the AUTH server")
+    start = time.monotonic()
+    res = Qmgr(d).request("smtp", f"[127.0.0.1]:{plain.port}",
+                          ["b@example.net"])
+    assert res["b@example.net"][:2] == (2, "2.0.0")
+    assert time.monotonic() - start < 2
+    assert not waiting
+    t.join(20)
+    assert waiting["a@example.net"][:2] == (4, "4.3.0"), waiting
+    assert auth.sessions[0]["messages"] == []
+    d.wait_log(r"smtp_sasl_password_maps: ")
+    for s in (auth, plain):
+        s.stop()
+    hole.close()
