@@ -121,6 +121,74 @@ wanted(const struct folder *f, const struct list_opts *o)
 	return true;
 }
 
+/* Send one LIST or LSUB line. */
+static void
+list_line(struct imap_client *c, struct str *out, const char *name,
+    unsigned attrs, const struct list_opts *o)
+{
+	str_truncate(out, 0);
+	str_append(out, o->lsub ? "* LSUB " : "* LIST ");
+	list_attrs(out, attrs, o);
+	str_append(out, " \".\" ");
+	imap_append_mailbox(out, name);
+	str_append(out, "\r\n");
+	imap_send(c, out->s, out->len);
+}
+
+/* Is NAME among the subscriptions of F? */
+static bool
+subscribed(const struct folders *f, const char *name, size_t len)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if ((f->v[i].attrs & MA_SUBSCRIBED) &&
+		    strlen(f->v[i].name) == len &&
+		    strncmp(f->v[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * LSUB with "%" (RFC 3501 6.3.9): a parent that PAT matches, of a
+ * subscription it does not match, is listed \Noselect unless it is
+ * subscribed itself (then it was listed already); each parent once.
+ */
+static void
+lsub_parents(struct imap_client *c, struct str *out,
+    const struct folders *f, const char *pat, const struct list_opts *o)
+{
+	struct folders seen = { NULL, 0 };
+	char *parent;
+	const char *dot;
+	size_t j;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const char *name = f->v[i].name;
+
+		if (!(f->v[i].attrs & MA_SUBSCRIBED) || match(pat, name, false))
+			continue;
+		for (dot = strchr(name, '.'); dot != NULL;
+		    dot = strchr(dot + 1, '.')) {
+			size_t len = (size_t)(dot - name);
+
+			if (subscribed(f, name, len))
+				continue;
+			parent = xstrndup(name, len);
+			for (j = 0; j < seen.n &&
+			    strcmp(seen.v[j].name, parent) != 0; j++)
+				;
+			if (j == seen.n && match(pat, parent,
+			    strcasecmp(parent, "INBOX") == 0)) {
+				list_line(c, out, parent, MA_NOSELECT, o);
+				collect(parent, 0, &seen);
+			}
+			free(parent);
+		}
+	}
+	for (j = 0; j < seen.n; j++)
+		free(seen.v[j].name);
+	free(seen.v);
+}
+
 static void
 list_send(struct imap_client *c, const char *tag, const char *ref,
     const char *pattern, const struct list_opts *o)
@@ -143,17 +211,13 @@ list_send(struct imap_client *c, const char *tag, const char *ref,
 	for (size_t i = 0; i < f.n; i++) {
 		bool inbox = strcasecmp(f.v[i].name, "INBOX") == 0;
 
-		if (wanted(&f.v[i], o) && match(pat, f.v[i].name, inbox)) {
-			str_truncate(&out, 0);
-			str_append(&out, o->lsub ? "* LSUB " : "* LIST ");
-			list_attrs(&out, f.v[i].attrs, o);
-			str_append(&out, " \".\" ");
-			imap_append_mailbox(&out, f.v[i].name);
-			str_append(&out, "\r\n");
-			imap_send(c, out.s, out.len);
-		}
-		free(f.v[i].name);
+		if (wanted(&f.v[i], o) && match(pat, f.v[i].name, inbox))
+			list_line(c, &out, f.v[i].name, f.v[i].attrs, o);
 	}
+	if (o->lsub && strchr(pat, '%') != NULL)
+		lsub_parents(c, &out, &f, pat, o);
+	for (size_t i = 0; i < f.n; i++)
+		free(f.v[i].name);
 	free(f.v);
 	free(pat);
 	str_free(&out);

@@ -176,6 +176,12 @@ def test_folders_list_status_special_use(imap):
     data = [x.decode() for x in ok(c.lsub('""', "*"))]
     assert any(x.endswith("Work.Projects") for x in data)
     assert any(x.endswith("Sent") for x in data)
+    # RFC 3501 6.3.9: "%" stops at the parent, which is \Noselect.
+    data = [x.decode() for x in ok(c.lsub('""', "%"))]
+    assert '(\\Noselect) "." Work' in data
+    assert not any("Projects" in x for x in data)
+    assert [x.decode() for x in ok(c.lsub('""', "Work.%"))] == \
+        ['() "." Work.Projects']
     ok(c.unsubscribe("Work.Projects"))
     assert ok(c.lsub('""', "Work*")) == [None]
     ok(c.rename("Archive2", "Old"))
