@@ -254,6 +254,17 @@ class Dirmail:
             return []
         return child_pids(self.proc.pid)
 
+    def service_pid(self, name):
+        """The pid of the live service NAME (its process name), or None."""
+        for pid in self.children():
+            try:
+                comm = pathlib.Path(f"/proc/{pid}/comm").read_text()
+            except OSError:
+                continue
+            if comm.strip() == name:
+                return pid
+        return None
+
     # Talking to the services.
 
     def listeners(self):

@@ -9,14 +9,13 @@ nothing and delivers twice at most what was in flight."""
 import email
 import email.policy
 import os
-import pathlib
 import signal
 import smtplib
 import threading
 
 import pytest
 
-from dirmail_fixture import child_pids, wait_for
+from dirmail_fixture import wait_for
 from smtp_util import queued, smtp_instance, wait_greeting
 from test_local import (ALICE_UID, local_instance, mail_root, make_dir,
                         maildir_files, passwd_line, tmpdirs)  # noqa: F401
@@ -129,13 +128,6 @@ def test_refused_recipient_returns_a_dsn_to_the_sender(dirmail, tmp_path,
     wait_for(lambda: not queue_files(here), what="an empty queue here")
 
 
-def qmgr_pid(d):
-    for pid in child_pids(d.proc.pid):
-        if pathlib.Path(f"/proc/{pid}/comm").read_text().strip() == "qmgr":
-            return pid
-    return None
-
-
 def test_kill_9_of_qmgr_during_1000_deliveries(dirmail, tmp_path,
                                                smtp_cert, tmpdirs):
     n = 1000
@@ -145,7 +137,7 @@ def test_kill_9_of_qmgr_during_1000_deliveries(dirmail, tmp_path,
     def killer():
         wait_for(lambda: len(maildir_files(here.maildir)) >= 150,
                  timeout=120, interval=0.01, what="150 deliveries")
-        pid = qmgr_pid(here)
+        pid = here.service_pid("qmgr")
         os.kill(pid, signal.SIGKILL)
         killed.append((pid, len(maildir_files(here.maildir))))
     t = threading.Thread(target=killer)
@@ -153,7 +145,7 @@ def test_kill_9_of_qmgr_during_1000_deliveries(dirmail, tmp_path,
     send(here, "alice@example.com", count=n)
     t.join()
     assert killed and killed[0][1] < n, "qmgr was not killed mid-way"
-    wait_for(lambda: qmgr_pid(here) not in (None, killed[0][0]),
+    wait_for(lambda: here.service_pid("qmgr") not in (None, killed[0][0]),
              timeout=30, what="qmgr restarted")
     wait_for(lambda: not queue_files(here), timeout=120, interval=0.2,
              what="an empty queue")

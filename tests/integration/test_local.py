@@ -24,7 +24,7 @@ import pytest
 
 import queuefile
 from smtp_util import MESSAGE, Raw
-from dirmail_fixture import child_pids, wait_for
+from dirmail_fixture import wait_for
 from smtp_util import smtp_params, write_tables
 from test_smtpd import send_ok
 
@@ -407,19 +407,12 @@ def test_alias_command_runs_unprivileged(ld):
     assert out.rstrip().splitlines()[-1] == str(pwd.getpwnam("nobody").pw_uid)
 
 
-def local_pid(d):
-    for pid in child_pids(d.proc.pid):
-        if pathlib.Path(f"/proc/{pid}/comm").read_text().strip() == "local":
-            return pid
-    return None
-
-
 def test_sigterm_lets_a_delivery_in_progress_finish(ld):
     """SIGTERM while a delivery runs: the agent finishes it and replies
     (so qmgr can mark it done and never make it twice), takes no new
     request, and exits."""
     q = queue_message(ld)
-    pid = local_pid(ld)
+    pid = ld.service_pid("local")
     started = ld.root / "files" / "slow.started"
     with socket.socket(socket.AF_UNIX) as s, \
             socket.socket(socket.AF_UNIX) as late:
@@ -439,9 +432,8 @@ def test_sigterm_lets_a_delivery_in_progress_finish(ld):
             buf += chunk
         assert buf.startswith(b"S\t0\t2\t2.0.0\t"), buf
         assert late.recv(65536) == b""      # closed, nothing done
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}/comm") or
-             pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2]
-             == "Z", 10, what="the agent to exit")
+    wait_for(lambda: pid not in ld.children(), 10,
+             what="the agent to exit")
     assert (ld.root / "files" / "slow.out").read_text().count(
         "Delivered-To: slow@localhost") == 1
     assert not (ld.root / "files" / "pipe.out").exists()

@@ -313,17 +313,8 @@ def test_lifetime_expired_bounces(dirmail, tmp_path, smtp_cert):
 def test_kill9_nothing_lost_nothing_twice(mta):
     fake = agent(mta, lambda r: (2, "2.0.0", "delivered"))
     ids = [send(mta, [f"m{i}@fake.test"]) for i in range(20)]
-    qmgr_pid = None
-
-    def find_qmgr():
-        for pid in mta.children():
-            try:
-                if "qmgr" in open(f"/proc/{pid}/cmdline").read():
-                    return pid
-            except OSError:
-                pass
-        return None
-    qmgr_pid = wait_for(find_qmgr, 10, what="qmgr running")
+    qmgr_pid = wait_for(lambda: mta.service_pid("qmgr"), 10,
+                        what="qmgr running")
     os.kill(qmgr_pid, signal.SIGKILL)
     more = [send(mta, [f"n{i}@fake.test"]) for i in range(10)]
     # dirmaild restarts qmgr; everything is delivered in the end.

@@ -3,15 +3,14 @@ for these tests): the dialogue, per-recipient results, PIPELINING and
 its absence, ESMTP parameters, dot-stuffing, dropped connections,
 timeouts and connection reuse.  qmgr is played by the test (Qmgr)."""
 
-import pathlib
+import os
 import re
 import signal
-import os
 import threading
 
 import pytest
 
-from dirmail_fixture import child_pids, wait_for
+from dirmail_fixture import wait_for
 from test_smtp_client_helpers import CONTENT, FakeSMTP, Qmgr, agent
 from util import free_port
 
@@ -200,9 +199,7 @@ def test_sigterm_lets_a_delivery_in_progress_finish(dirmail, fake):
     recorded and never made twice; then it exits."""
     srv = fake(dot_delay=1)
     d = agent(dirmail)
-    [pid] = [p for p in child_pids(d.proc.pid)
-             if pathlib.Path(f"/proc/{p}/comm").read_text().strip() ==
-             "smtp"]
+    pid = d.service_pid("smtp")
     q = Qmgr(d)
     res = {}
     t = threading.Thread(target=lambda: res.update(q.request(
@@ -214,6 +211,5 @@ def test_sigterm_lets_a_delivery_in_progress_finish(dirmail, fake):
     t.join(15)
     assert res["a@example.net"][:2] == (2, "2.0.0")
     d.wait_log(r"smtp\[\d+\]: .*1 deliveries in progress")
-    wait_for(lambda: pid not in child_pids(d.proc.pid) or
-             pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2]
-             == "Z", 10, what="the agent to exit")
+    wait_for(lambda: pid not in d.children(), 10,
+             what="the agent to exit")
