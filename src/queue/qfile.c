@@ -182,9 +182,10 @@ qf_try_anonymous(struct queue_file *qf)
 	return -1;
 }
 
-/* Try to create the file under a fresh id: 0, 1 on a clash, -1 on error. */
-static int
-qf_try_create(struct queue_file *qf)
+/* Give QF a fresh id and its final path; false when a file already
+   has that name. */
+static bool
+qf_new_id(struct queue_file *qf)
 {
 	struct stat sb;
 
@@ -193,7 +194,14 @@ qf_try_create(struct queue_file *qf)
 	free(qf->path);
 	qf->tmp_path = NULL;
 	qf->path = xasprintf("%s/%s", qf->dir, qf->id);
-	if (lstat(qf->path, &sb) == 0)
+	return lstat(qf->path, &sb) < 0;
+}
+
+/* Try to create the file under a fresh id: 0, 1 on a clash, -1 on error. */
+static int
+qf_try_create(struct queue_file *qf)
+{
+	if (!qf_new_id(qf))
 		return 1;
 	if (qf_try_anonymous(qf) == 0)
 		return 0;
@@ -238,15 +246,12 @@ qf_try_reuse(struct queue_file *qf, const char *spare)
 {
 	struct stat sb;
 
-	queue_id_new(qf->id);
-	free(qf->tmp_path);
-	free(qf->path);
-	qf->path = xasprintf("%s/%s", qf->dir, qf->id);
-	qf->tmp_path = xasprintf("%s/.%s", qf->dir, qf->id);
-	if (lstat(qf->path, &sb) == 0 || lstat(qf->tmp_path, &sb) == 0)
+	if (!qf_new_id(qf))
 		return 1;
-	if (rename(spare, qf->tmp_path) < 0)
-		return errno == ENOENT ? 1 : -1;
+	qf->tmp_path = xasprintf("%s/.%s", qf->dir, qf->id);
+	if (renameat2(AT_FDCWD, spare, AT_FDCWD, qf->tmp_path,
+	    RENAME_NOREPLACE) < 0)
+		return errno == ENOENT || errno == EEXIST ? 1 : -1;
 	qf->fd = open(qf->tmp_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (qf->fd < 0 || fstat(qf->fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
 	    sb.st_nlink != 1 || sb.st_uid != geteuid()) {
